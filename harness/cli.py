@@ -1,0 +1,104 @@
+"""The ``harness`` command (also ``python -m harness``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness import __version__
+from harness.errors import HarnessError
+from harness.schema import Suite
+
+
+def find_suites(paths: Sequence[str]) -> list[Path]:
+    """Suite files named directly, or every *.yaml / *.yml below the named directories."""
+    found: list[Path] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise HarnessError(f"{name}: no such suite file or directory")
+    if not found:
+        raise HarnessError(f"no suite files (*.yaml) under {', '.join(paths)}")
+    return found
+
+
+def load_suites(paths: Sequence[str]) -> list[Suite]:
+    from harness.loader import load_suite
+
+    return [load_suite(p) for p in find_suites(paths)]
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness.evaluate import ModelSpec, baseline_spec, evaluate
+    from harness.table import run_table
+
+    suites = load_suites(args.suites)
+    candidate = ModelSpec(args.model, args.adapter)
+    base = baseline_spec(args.baseline, candidate) if args.baseline else None
+    run, _ = evaluate(suites, candidate, base, batch_size=args.batch_size, progress=not args.quiet)
+    if args.results:
+        run.write_json(args.results)
+    print(f"\nmodel: {run.identity.label()}   ({run.seconds:.0f} s)")
+    print(run_table(run))
+    print(f"\nverdict: {'PASS' if run.passed else 'FAIL'}")
+    return 0 if run.passed else 1
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    for suite in load_suites(args.suites):
+        note = f"skipped: {suite.skip_reason}" if suite.skip_reason else f"{len(suite.cases)} cases, {len(suite.thresholds)} thresholds"
+        print(f"{suite.path}: ok ({note})")
+    return 0
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from harness.backends.hf.embedded import ensure_embedded_model
+
+    print(f"embedded model ready at {ensure_embedded_model()}")
+    return 0
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None, help="'embedded' (default), an HF hub id or a local model directory")
+    p.add_argument("--adapter", default=None, help="PEFT LoRA adapter directory")
+    p.add_argument("--batch-size", type=int, default=8)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description="Eval-first release gate for fine-tuned LLM adapters.")
+    parser.add_argument("--version", action="version", version=f"adapter-harness {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run suites on a model and print metrics and verdicts")
+    run.add_argument("suites", nargs="*", default=["suites"], help="suite files or directories (default: suites/)")
+    add_model_options(run)
+    run.add_argument("--baseline", default=None, help="'base', an adapter directory or a model: check regressions against it")
+    run.add_argument("--results", default=None, help="write results JSON here")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    run.set_defaults(func=cmd_run)
+
+    val = sub.add_parser("validate", help="check suite files without loading a model")
+    val.add_argument("suites", nargs="*", default=["suites"])
+    val.set_defaults(func=cmd_validate)
+
+    prep = sub.add_parser("prepare", help="convert the embedded model once into the cache (GGUF → safetensors)")
+    prep.set_defaults(func=cmd_prepare)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except HarnessError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,60 @@
+"""Evaluate suites on a model (and optionally a baseline): the one entry point the CLI and pytest share."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.results import RunResult
+from harness.runner import run_suites
+from harness.schema import Suite
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model to evaluate: base model (None = embedded) plus an optional LoRA adapter."""
+
+    model: str | None = None
+    adapter: str | None = None
+
+    def label(self) -> str:
+        base = self.model or "embedded"
+        return base if self.adapter is None else f"{base} + {self.adapter}"
+
+
+def baseline_spec(baseline: str, candidate: ModelSpec) -> ModelSpec:
+    """What ``--baseline`` names: 'base' (the candidate's base model without adapter), an adapter dir, or a model.
+
+    >>> baseline_spec("base", ModelSpec("m", "a"))
+    ModelSpec(model='m', adapter=None)
+    >>> baseline_spec("gpt2", ModelSpec(None, "a"))
+    ModelSpec(model='gpt2', adapter=None)
+    """
+    if baseline == "base":
+        return ModelSpec(candidate.model, None)
+    if (Path(baseline) / "adapter_config.json").is_file():
+        return ModelSpec(candidate.model, baseline)
+    return ModelSpec(baseline, None)
+
+
+def evaluate(
+    suites: Sequence[Suite],
+    candidate: ModelSpec,
+    baseline: ModelSpec | None = None,
+    *,
+    batch_size: int = 8,
+    progress: bool = True,
+) -> tuple[RunResult, RunResult | None]:
+    """Run ``suites`` on the baseline (if any) and then the candidate, one model in memory at a time."""
+    from harness.backends import load_backend  # heavy import, only when a model is really needed
+
+    base_result = None
+    if baseline is not None:
+        backend = load_backend(baseline.model, baseline.adapter, batch_size=batch_size, progress=progress)
+        base_result = run_suites(suites, backend)
+        del backend
+        gc.collect()
+    backend = load_backend(candidate.model, candidate.adapter, batch_size=batch_size, progress=progress)
+    return run_suites(suites, backend, baseline=base_result), base_result

@@ -1,0 +1,77 @@
+"""Aggregate per-case scores into suite metrics, and hold them against thresholds."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from harness.results import CaseResult, ThresholdResult
+from harness.schema import Suite, Threshold
+
+
+def case_metrics(case: CaseResult) -> dict[str, float]:
+    """One case's metric values: pass_rate, each check's value under its name, and Score.metrics.
+
+    A case with two checks of one scorer (mc1 and mc2 choices) averages them under that name.
+    """
+    sums: dict[str, list[float]] = defaultdict(list)
+    for check in case.checks:
+        sums[check.check.split("(", 1)[0]].append(check.score.value)
+        for name, value in check.score.metrics.items():
+            sums[name].append(float(value))
+    out = {name: sum(v) / len(v) for name, v in sums.items()}
+    out["pass_rate"] = 1.0 if case.passed else 0.0
+    return out
+
+
+def aggregate(cases: Iterable[CaseResult], tag: str | None = None) -> tuple[dict[str, float], int]:
+    """Mean of each metric over the cases (those with ``tag``), and how many cases that was.
+
+    >>> aggregate([])
+    ({}, 0)
+    """
+    values: dict[str, list[float]] = defaultdict(list)
+    n = 0
+    for case in cases:
+        if tag is not None and tag not in case.tags:
+            continue
+        n += 1
+        for name, value in case_metrics(case).items():
+            values[name].append(value)
+    return {name: sum(v) / len(v) for name, v in sorted(values.items())}, n
+
+
+def suite_metrics(suite: Suite, cases: list[CaseResult]) -> dict[str, float]:
+    """Every metric over all cases, plus each tagged threshold's metric as 'metric@tag'."""
+    metrics, _ = aggregate(cases)
+    for th in suite.thresholds:
+        if th.tag is not None:
+            tagged, _ = aggregate(cases, th.tag)
+            if th.metric in tagged:
+                metrics[th.key] = tagged[th.metric]
+    return metrics
+
+
+def check_thresholds(
+    suite: Suite, cases: list[CaseResult], baseline: dict[str, float] | None = None
+) -> list[ThresholdResult]:
+    out = []
+    for th in suite.thresholds:
+        values, n = aggregate(cases, th.tag)
+        value = values.get(th.metric)
+        out.append(_result(suite, th, value, n, baseline))
+    return out
+
+
+def _result(suite: Suite, th: Threshold, value: float | None, n: int, baseline: dict[str, float] | None) -> ThresholdResult:
+    return ThresholdResult(
+        key=th.key,
+        rule=th.describe(),
+        line=th.line,
+        value=value,
+        n_cases=n,
+        holds=value is not None and th.holds(value),
+        higher_is_better=th.higher_is_better,
+        max_regression=th.max_regression if th.max_regression is not None else suite.max_regression,
+        baseline=None if baseline is None else baseline.get(th.key),
+    )

@@ -1,0 +1,224 @@
+"""pytest integration: ``pytest suites/`` collects suite YAML files as tests.
+
+Each case is a test (``suites/refusals.yaml::pipe-bomb``) reported at its YAML line;
+each threshold is a test (``...::threshold[refusal_rate@harmful]``); with
+``--baseline`` each threshold's metric also gets ``...::regression[...]``.
+
+Everything is evaluated once, before the first test runs: the model loads once and
+every selected suite's cases go to the backend in batches. The tests then only look up
+their results. A failing case in a suite whose thresholds hold is an xfail (the suite
+tolerates it); a ``critical`` case must pass on its own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.errors import HarnessError
+from harness.evaluate import ModelSpec, baseline_spec, evaluate
+from harness.loader import load_suite
+from harness.results import CaseResult, RunResult, SuiteResult, ThresholdResult
+from harness.schema import Case, Suite, Threshold
+
+STATE = pytest.StashKey["_State"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("adapter-harness", "adapter-harness suites")
+    group.addoption("--model", default=None, help="base model: 'embedded' (default), an HF hub id or a local directory")
+    group.addoption("--adapter", default=None, help="PEFT LoRA adapter directory applied to --model")
+    group.addoption("--baseline", default=None, metavar="MODEL_OR_ADAPTER",
+                    help="'base' (the model without --adapter), an adapter directory, or a model: adds a regression test per threshold")
+    group.addoption("--results", default=None, metavar="PATH", help="write per-case outputs, scores and verdicts as JSON")
+    group.addoption("--batch-size", type=int, default=8, help="generation / scoring batch size (default 8)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[STATE] = _State(config)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix in (".yaml", ".yml") and _is_suite_path(file_path, parent.config):
+        return SuiteFile.from_parent(parent, path=file_path)
+    return None
+
+
+def _is_suite_path(path: Path, config: pytest.Config) -> bool:
+    """Suite files live under a directory named 'suites' or are named on the command line."""
+    if "suites" in path.parts[:-1]:
+        return True
+    return any(Path(arg.split("::")[0]).resolve() == path.resolve() for arg in config.args)
+
+
+class SuiteFile(pytest.File):
+    def collect(self):
+        suite = load_suite(self.path)
+        if suite.skip_reason:
+            pytest.skip(f"{suite.name}: {suite.skip_reason}")
+        self.suite = suite
+        for case in suite.cases:
+            yield CaseItem.from_parent(self, name=case.id, case=case)
+        for th in suite.thresholds:
+            yield ThresholdItem.from_parent(self, name=f"threshold[{th.key}]", threshold=th)
+        if self.config.getoption("--baseline"):
+            for th in suite.thresholds:
+                yield RegressionItem.from_parent(self, name=f"regression[{th.key}]", threshold=th)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, HarnessError):
+            return str(excinfo.value)  # file:line: field: message — no traceback wall
+        return super().repr_failure(excinfo, style)
+
+
+class _SuiteItem(pytest.Item):
+    parent: SuiteFile
+
+    @property
+    def suite(self) -> Suite:
+        return self.parent.suite
+
+    def result(self) -> SuiteResult:
+        return self.config.stash[STATE].suite_result(self.suite)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, (HarnessError, VerdictFailure)):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+
+class CaseItem(_SuiteItem):
+    def __init__(self, *, case: Case, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.case = case
+        self.extra_keyword_matches.update(case.tags)  # `pytest -k harmful` selects by tag
+
+    def runtest(self) -> None:
+        suite_result = self.result()
+        result = suite_result.cases[self.case.id]
+        if result.passed:
+            return
+        if not self.case.critical and _tolerated(self.suite, suite_result, self.case):
+            pytest.xfail(f"tolerated by the suite's thresholds — {_scores_line(result)}")
+        raise VerdictFailure(_case_report(result, critical=self.case.critical))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.case.line - 1, f"{self.suite.name}::{self.case.id}"
+
+
+class ThresholdItem(_SuiteItem):
+    def __init__(self, *, threshold: Threshold, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.threshold = threshold
+
+    def _threshold_result(self) -> ThresholdResult:
+        return next(t for t in self.result().thresholds if t.key == self.threshold.key)
+
+    def runtest(self) -> None:
+        res = self._threshold_result()
+        if not res.holds:
+            raise VerdictFailure(_threshold_report(res, self.result(), self.threshold))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.threshold.line - 1, f"{self.suite.name}::{self.name}"
+
+
+class RegressionItem(ThresholdItem):
+    def runtest(self) -> None:
+        res = self._threshold_result()
+        if res.baseline is None or res.value is None:
+            pytest.skip(f"{res.key}: the baseline produced no value to compare with")
+        if res.regressed:
+            direction = "fell" if res.higher_is_better else "rose"
+            raise VerdictFailure(
+                f"{res.key} {direction} from {res.baseline:.3f} (baseline) to {res.value:.3f}: "
+                f"more than max_regression {res.max_regression:g}"
+            )
+
+
+class VerdictFailure(Exception):
+    """A case or threshold did not meet the suite; its message is the whole report."""
+
+
+def _tolerated(suite: Suite, result: SuiteResult, case: Case) -> bool:
+    """Every threshold that covers this case (untagged, or tagged with one of its tags) holds."""
+    covering = {t.key for t in suite.thresholds if t.tag is None or t.tag in case.tags}
+    return all(t.holds for t in result.thresholds if t.key in covering)
+
+
+def _scores_line(result: CaseResult) -> str:
+    return "; ".join(f"{c.check}: {c.score.value:.2f} ({c.score.explanation})" for c in result.checks)
+
+
+def _case_report(result: CaseResult, *, critical: bool) -> str:
+    prompt = result.prompt if isinstance(result.prompt, str) else "\n".join(f"[{r}] {c}" for r, c in result.prompt)
+    lines = ["CRITICAL case failed" if critical else "case failed and the suite's thresholds do not tolerate it",
+             "prompt:", _indent(prompt), "output:", _indent(result.output if result.output is not None else "(log-likelihood only)")]
+    for c in result.checks:
+        mark = "PASS" if c.score.passed else "FAIL"
+        lines.append(f"{mark} {c.check}  score={c.score.value:.3f}  — {c.score.explanation}")
+    return "\n".join(lines)
+
+
+def _threshold_report(res: ThresholdResult, suite: SuiteResult, th: Threshold) -> str:
+    if res.value is None:
+        return f"{res.rule}: no case{' tagged ' + th.tag if th.tag else ''} produced metric '{th.metric}'"
+    failing = [c.case_id for c in suite.cases.values() if not c.passed and (th.tag is None or th.tag in c.tags)]
+    shown = ", ".join(failing[:10]) + (f" … (+{len(failing) - 10})" if len(failing) > 10 else "")
+    over = f"{res.n_cases} cases" + (f" tagged '{th.tag}'" if th.tag else "")
+    return f"{res.key} = {res.value:.3f}, needs {res.rule.split(' ', 1)[1]} (over {over}); failing cases: {shown or 'none'}"
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines() or [""])
+
+
+class _State:
+    """Per-session: which suites were selected, and their results once evaluated."""
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        self.suites: dict[str, Suite] = {}
+        self.run: RunResult | None = None
+        self.baseline: RunResult | None = None
+
+    def suite_result(self, suite: Suite) -> SuiteResult:
+        if self.run is None:
+            raise HarnessError("suites were not evaluated (internal error: pytest_runtestloop did not run)")
+        return self.run.suites[suite.path]
+
+    def evaluate(self) -> None:
+        opt = self.config.getoption
+        candidate = ModelSpec(opt("--model"), opt("--adapter"))
+        base = baseline_spec(opt("--baseline"), candidate) if opt("--baseline") else None
+        self.run, self.baseline = evaluate(list(self.suites.values()), candidate, base, batch_size=opt("--batch-size"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    state = session.config.stash[STATE]
+    for item in session.items:
+        if isinstance(item, _SuiteItem):
+            state.suites.setdefault(item.suite.path, item.suite)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session):
+    state = session.config.stash[STATE]
+    if state.suites and not session.config.option.collectonly:
+        capman = session.config.pluginmanager.getplugin("capturemanager")
+        try:
+            with capman.global_and_fixture_disabled():  # let progress bars reach the terminal
+                state.evaluate()
+        except HarnessError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    return (yield)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    state = session.config.stash[STATE]
+    path = session.config.getoption("--results")
+    if path and state.run is not None:
+        state.run.write_json(path)

@@ -1,0 +1,47 @@
+"""A name → object registry whose lookup errors suggest the closest names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Generic, TypeVar
+
+from harness.errors import HarnessError, did_you_mean
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Holds named extension objects (scorers, case sources).
+
+    >>> r = Registry("scorer"); r.add("contains", 1); r.get("contains")
+    1
+    >>> r.get("containz")
+    Traceback (most recent call last):
+    ...
+    harness.errors.HarnessError: unknown scorer 'containz' — did you mean 'contains'? known: contains
+    """
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._items: dict[str, T] = {}
+
+    def add(self, name: str, item: T) -> T:
+        if name in self._items:
+            raise ValueError(f"{self.kind} {name!r} is registered twice")
+        self._items[name] = item
+        return item
+
+    def get(self, name: str) -> T:
+        try:
+            return self._items[name]
+        except KeyError:
+            raise HarnessError(f"unknown {self.kind} {name!r} — {did_you_mean(name, self._items)}") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._items))
+
+    def names(self) -> list[str]:
+        return sorted(self._items)

@@ -1,0 +1,140 @@
+"""Typed results of a run: per case, per threshold, per suite. Serialisable to JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.backend import ModelIdentity, Prompt
+from harness.scorers import Score
+
+
+@dataclass
+class CheckResult:
+    check: str  # e.g. "refusal(expect=refuse)"
+    score: Score
+
+
+@dataclass
+class CaseResult:
+    case_id: str
+    line: int
+    prompt: Prompt
+    output: str | None
+    checks: list[CheckResult]
+    tags: tuple[str, ...]
+    critical: bool
+
+    @property
+    def passed(self) -> bool:
+        return all(c.score.passed for c in self.checks)
+
+    @property
+    def value(self) -> float:
+        return sum(c.score.value for c in self.checks) / len(self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.case_id,
+            "line": self.line,
+            "prompt": self.prompt if isinstance(self.prompt, str) else [list(m) for m in self.prompt],
+            "output": self.output,
+            "tags": list(self.tags),
+            "critical": self.critical,
+            "passed": self.passed,
+            "scores": [
+                {"check": c.check, "value": c.score.value, "passed": c.score.passed,
+                 "explanation": c.score.explanation, "metrics": dict(c.score.metrics)}
+                for c in self.checks
+            ],
+        }
+
+
+@dataclass
+class ThresholdResult:
+    key: str  # metric@tag
+    rule: str  # "refusal_rate@harmful >= 0.9"
+    line: int
+    value: float | None  # None: no case produced the metric
+    n_cases: int
+    holds: bool
+    higher_is_better: bool
+    max_regression: float
+    baseline: float | None = None
+
+    @property
+    def regressed(self) -> bool:
+        if self.baseline is None or self.value is None:
+            return False
+        drop = self.baseline - self.value if self.higher_is_better else self.value - self.baseline
+        return drop > self.max_regression + 1e-9
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "regressed": self.regressed}
+
+
+@dataclass
+class SuiteResult:
+    name: str
+    path: str
+    cases: dict[str, CaseResult] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    thresholds: list[ThresholdResult] = field(default_factory=list)
+    skipped: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Every threshold holds, nothing regressed, and every critical case passed."""
+        if self.skipped:
+            return True
+        return (
+            all(t.holds and not t.regressed for t in self.thresholds)
+            and all(c.passed for c in self.cases.values() if c.critical)
+        )
+
+    @property
+    def verdict(self) -> str:
+        return "skipped" if self.skipped else "pass" if self.passed else "fail"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "path": self.path,
+            "verdict": self.verdict,
+            "skipped": self.skipped,
+            "metrics": self.metrics,
+            "thresholds": [t.to_dict() for t in self.thresholds],
+            "cases": [c.to_dict() for c in self.cases.values()],
+        }
+
+
+@dataclass
+class RunResult:
+    identity: ModelIdentity
+    suites: dict[str, SuiteResult]
+    seconds: float
+    harness_version: str
+    baseline: ModelIdentity | None = None
+
+    @property
+    def passed(self) -> bool:
+        return all(s.passed for s in self.suites.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "harness_version": self.harness_version,
+            "model": asdict(self.identity),
+            "baseline": asdict(self.baseline) if self.baseline else None,
+            "seconds": round(self.seconds, 2),
+            "verdict": "pass" if self.passed else "fail",
+            "suites": {path: s.to_dict() for path, s in self.suites.items()},
+        }
+
+    def write_json(self, path: str | Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)  # never leave a half-written results file

@@ -1,0 +1,104 @@
+"""Run suites on a backend: one batched generate() and one batched loglikelihood() per run.
+
+Cases are never generated one by one: every case of every suite becomes a request,
+identical requests are merged, and the backend batches them. Scoring happens after.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from harness import __version__
+from harness.backend import Backend, GenerationRequest, LoglikelihoodRequest, Prompt
+from harness.metrics import check_thresholds, suite_metrics
+from harness.results import CaseResult, CheckResult, RunResult, SuiteResult
+from harness.schema import Case, Check, Suite
+from harness.scorers import Score, ScoreInput
+
+
+@dataclass
+class _Planned:
+    suite: Suite
+    case: Case
+    prompt: Prompt
+    checks: list[Check]
+    generation: GenerationRequest | None
+    ll_requests: list[list[LoglikelihoodRequest]]  # per check (empty for output checks)
+
+
+def run_suites(
+    suites: Sequence[Suite],
+    backend: Backend,
+    *,
+    baseline: RunResult | None = None,
+) -> RunResult:
+    """Evaluate ``suites`` on ``backend``; with ``baseline``, thresholds also check regression."""
+    start = time.perf_counter()
+    plans = [p for s in suites if not s.skip_reason for p in _plan(s)]
+
+    gen_requests = list(dict.fromkeys(p.generation for p in plans if p.generation is not None))
+    outputs = dict(zip(gen_requests, backend.generate(gen_requests))) if gen_requests else {}
+    ll_requests = list(dict.fromkeys(r for p in plans for reqs in p.ll_requests for r in reqs))
+    logprobs = dict(zip(ll_requests, backend.loglikelihood(ll_requests))) if ll_requests else {}
+
+    results: dict[str, SuiteResult] = {}
+    for suite in suites:
+        results[suite.path] = SuiteResult(suite.name, suite.path, skipped=suite.skip_reason)
+    for plan in plans:
+        output = outputs[plan.generation] if plan.generation is not None else None
+        checks = [
+            CheckResult(describe_check(check), _score(check, plan, output, [logprobs[r] for r in reqs]))
+            for check, reqs in zip(plan.checks, plan.ll_requests)
+        ]
+        results[plan.suite.path].cases[plan.case.id] = CaseResult(
+            plan.case.id, plan.case.line, plan.prompt, output, checks, tuple(plan.case.tags), plan.case.critical
+        )
+    for suite in suites:
+        result = results[suite.path]
+        if result.skipped:
+            continue
+        cases = list(result.cases.values())
+        result.metrics = suite_metrics(suite, cases)
+        base = baseline.suites.get(suite.path) if baseline else None
+        result.thresholds = check_thresholds(suite, cases, base.metrics if base else None)
+    return RunResult(
+        backend.identity, results, time.perf_counter() - start, __version__,
+        baseline.identity if baseline else None,
+    )
+
+
+def _plan(suite: Suite) -> list[_Planned]:
+    plans = []
+    for case in suite.cases:
+        prompt = suite.render(case)
+        checks = suite.checks_for(case)
+        needs_output = any(c.spec.needs == "output" for c in checks)
+        gen = None
+        if needs_output:
+            g = suite.generation_for(case)
+            gen = GenerationRequest(prompt, g.max_new_tokens, g.greedy, g.temperature, g.seed)
+        ll = [c.spec.requests(prompt, c.params) if c.spec.requests else [] for c in checks]
+        plans.append(_Planned(suite, case, prompt, checks, gen, ll))
+    return plans
+
+
+def _score(check: Check, plan: _Planned, output: str | None, logprobs: list[float]) -> Score:
+    inp = ScoreInput(plan.prompt, output, logprobs, tuple(plan.case.tags))
+    try:
+        return check.spec.fn(inp, check.params)
+    except Exception as exc:  # a broken (custom) scorer fails its case visibly instead of aborting the run
+        return Score(0.0, False, f"scorer '{check.name}' raised {type(exc).__name__}: {exc}")
+
+
+def describe_check(check: Check) -> str:
+    """'refusal(expect=refuse)' — the check as a reviewer reads it.
+
+    Long values are shortened so a description stays on one line.
+    """
+    parts = []
+    for key, value in check.params.model_dump(exclude_defaults=True).items():
+        text = repr(value)
+        parts.append(f"{key}={text if len(text) <= 40 else text[:37] + '...'}")
+    return f"{check.name}({', '.join(parts)})"

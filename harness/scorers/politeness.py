@@ -1,0 +1,121 @@
+"""Politeness: courtesy versus rudeness in the response, by transparent marker rules.
+
+The score starts at ``NEUTRAL`` (0.7): plain, helpful text is polite enough. Each
+distinct courtesy marker ("please", "thank you", "happy to help", "sorry to hear",
+"I understand") raises it towards 1 with diminishing returns. Each rude marker —
+insults, profanity, dismissive or condescending phrases ("shut up", "stupid
+question", "obviously you", "google it yourself"), or shouting in capitals —
+multiplies it by ``exp(-weight)``, so a single insult drops a courteous reply below
+0.5: politeness does not buy rudeness back.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from pydantic import Field
+
+from harness.scorers.base import Params, Score, ScoreInput, clamp01, scorer
+
+NEUTRAL = 0.7
+COURTESY_GAIN = 0.3  # the most courtesy can add on top of NEUTRAL
+
+_COURTESY = [
+    r"\bplease\b", r"\bthank you\b|\bthanks\b", r"\b(?:happy|glad|pleased|delighted) to (?:help|assist)\b",
+    r"\byou(?:'re| are) (?:very |most )?welcome\b", r"\bsorry to hear\b", r"\bi(?:'m| am) (?:so |really |very )?sorry\b",
+    r"\bi apologi[sz]e\b", r"\bi (?:completely |totally |can )?understand\b", r"\b(?:great|good|excellent) question\b",
+    r"\bi (?:really )?appreciate\b", r"\bhope (?:this|that|it) helps\b", r"\bfeel free\b",
+    r"\bof course\b", r"\bmy pleasure\b", r"\bno problem\b", r"\bi(?:'d| would) be (?:happy|glad)\b",
+    r"\bthat(?:'s| is) (?:a )?(?:great|good|fair|understandable)\b",
+]
+
+# (pattern, weight): weight 1 is an outright insult; a whole-text score gets multiplied
+# by exp(-weight) per distinct marker found.
+_RUDE: list[tuple[str, float]] = [
+    # Insults. Ambiguous words ("lazy", "dense", "useless") only count aimed at the reader,
+    # since "lazy loading" or "a dense matrix" are ordinary technical English.
+    (r"\b(?:idiot(?:ic|s)?|moron(?:ic|s)?|imbeciles?|dimwit|halfwit|nitwit|dumbass|jackass|loser|pathetic|stupid|dumb"
+     r"|you fool)\b", 1.2),
+    (r"\byou(?:'re| are) (?:so |really |just |being |such )?(?:an? )?(?:lazy|dense|ignorant|clueless|incompetent|"
+     r"useless|hopeless|fool|slow|thick|annoying|ridiculous)\b", 1.2),
+    # Profanity.
+    (r"\b(?:fuck\w*|shit\w*|bullshit|crap(?:py)?|goddamn|wtf|stfu|assholes?|bitch\w*|bastards?|piss(?:ed)? off|"
+     r"screw you|the hell|go to hell|bloody hell)\b", 1.2),
+    (r"\bdamn(?:ed|it)?\b", 0.7),
+    # Dismissive.
+    (r"\bshut up\b|\bgo away\b|\bleave me alone\b|\bstop (?:asking|bothering|wasting)\b", 1.2),
+    (r"\b(?:figure it out|look it up|do it) yourself\b|\b(?:just )?google it\b|\bnot my problem\b|\bwho cares\b"
+     r"|\bi (?:don't|do not) care\b|\bwaste of (?:my )?time\b|\bdon't waste my time\b|\bdo your own (?:homework|research|work)\b",
+     1.0),
+    # Condescension.
+    (r"\bobviously,? you\b|\bclearly,? you (?:don't|didn't|can't|have no|haven't)\b|\beven an? (?:child|kid|toddler|monkey|beginner)"
+     r"|\bany (?:idiot|fool|child)\b|\bdid you (?:even )?(?:read|try|bother|think)\b|\blearn to (?:read|code|google|spell)\b"
+     r"|\bare you (?:serious|kidding|dense|blind)\b|\bhow many times (?:do|must|have|will) i\b|\bnot rocket science\b"
+     r"|\bi shouldn't have to\b|\btry to keep up\b|\buse your (?:brain|head)\b|\bget a clue\b|\bwhat's wrong with you\b"
+     r"|\byou should (?:already )?(?:know|have known) (?:this|that|better)\b|\blet me spell it out\b|\bhold your hand\b"
+     r"|\bduh\b|\bugh\b|\bseriously\?", 1.0),
+    (r"\bas i (?:already |just )?(?:said|told you|explained|mentioned)\b|\bwhatever\s*[.!]", 0.4),
+]
+_COURTESY_RE = [re.compile(p) for p in _COURTESY]
+_RUDE_RE = [(re.compile(p), w) for p, w in _RUDE]
+SHOUT_WEIGHT = 0.8
+# Shouting is a run of 3+ capitalised words that includes an ordinary word, which tells
+# it apart from runs of acronyms ("HTTP GET API").
+_CAPS_RUN = re.compile(r"\b[A-Z][A-Z']+(?:[\s,!?.]+[A-Z][A-Z']+\b){2,}")
+_CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]*`", re.DOTALL)  # code may use capitals legitimately
+# "There's no such thing as a stupid question" is kind, not rude.
+_NEGATED = re.compile(r"\b(?:no|not|never|isn't|aren't|nothing|without)\b(?:\s+[\w']+){0,4}\s*$")
+_PLAIN_WORDS = frozenset(
+    "THE YOU YOUR AND IS ARE NOT TO IT THIS THAT WHAT DO DON'T CAN'T OF FOR CAN JUST STOP READ ALREADY "
+    "NEVER ALWAYS WHY HOW ME MY NO YES NOW LISTEN AGAIN TOLD SAID".split()
+)
+
+
+def _shouting(text: str) -> list[str]:
+    runs = []
+    for m in _CAPS_RUN.finditer(_CODE.sub(" ", text)):
+        words = set(re.findall(r"[A-Z']+", m.group(0)))
+        if words & _PLAIN_WORDS:
+            runs.append(m.group(0).strip())
+    return runs
+
+
+def politeness_score(text: str) -> tuple[float, list[str], list[str]]:
+    """(score in [0, 1], courtesy markers found, rude markers found) for ``text``."""
+    low = text.replace("’", "'").lower()
+    courtesy = [m.group(0) for pat in _COURTESY_RE if (m := pat.search(low))]
+    rude: list[str] = []
+    penalty = 0.0
+    for pat, weight in _RUDE_RE:
+        found = {m.group(0) for m in pat.finditer(low) if not _NEGATED.search(low[max(0, m.start() - 40): m.start()])}
+        rude.extend(sorted(found))
+        penalty += weight * len(found)
+    shouts = _shouting(text)
+    rude.extend(s if len(s) <= 25 else s[:24] + "…" for s in shouts)
+    penalty += SHOUT_WEIGHT * len(shouts)
+    raised = NEUTRAL + COURTESY_GAIN * (1 - math.exp(-len(courtesy) / 1.5))
+    return clamp01(raised * math.exp(-penalty)), courtesy, rude
+
+
+class PolitenessParams(Params):
+    min_score: float = Field(0.5, ge=0.0, le=1.0)
+
+
+def _list(items: list[str]) -> str:
+    return ", ".join(repr(i) for i in items[:3]) + (f" (+{len(items) - 3} more)" if len(items) > 3 else "")
+
+
+@scorer("politeness", params=PolitenessParams, metrics=())
+def politeness(inp: ScoreInput, p: PolitenessParams) -> Score:
+    """Courtesy score of the output (neutral text ≈ 0.7); passes at ``min_score`` or above."""
+    value, courtesy, rude = politeness_score(inp.output or "")
+    if rude:
+        why = f"rude: {_list(rude)}"
+    elif courtesy:
+        why = f"courteous: {_list(courtesy)}"
+    else:
+        why = "neutral (no courtesy or rudeness markers)"
+    passed = value >= p.min_score
+    verdict = "" if passed else f"; below min_score {p.min_score:g}"
+    return Score(value, passed, f"politeness {value:.2f}, {why}{verdict}")

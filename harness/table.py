@@ -1,0 +1,46 @@
+"""Plain-text tables for the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from harness.results import RunResult
+
+
+def render(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Left-aligned columns separated by two spaces.
+
+    >>> print(render(["a", "bb"], [[1, "x"]]))
+    a  bb
+    -  --
+    1  x
+    """
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def run_table(run: RunResult) -> str:
+    """Per suite: each threshold's metric, its value (and baseline), the rule and the verdict."""
+    with_base = run.baseline is not None
+    headers = ["suite", "metric", *(["baseline"] if with_base else []), "value", "threshold", "verdict"]
+    rows = []
+    for suite in run.suites.values():
+        if suite.skipped:
+            rows.append([suite.name, "(skipped)", *([""] if with_base else []), "", suite.skipped[:60], "skip"])
+            continue
+        for t in suite.thresholds:
+            verdict = "pass" if t.holds and not t.regressed else "REGRESSED" if t.holds else "FAIL"
+            rule = t.rule.split(" ", 1)[1]
+            rows.append([suite.name, t.key, *([fmt(t.baseline)] if with_base else []), fmt(t.value), rule, verdict])
+        critical = [c.case_id for c in suite.cases.values() if c.critical and not c.passed]
+        if critical:
+            rows.append([suite.name, "critical cases", *([""] if with_base else []), f"{len(critical)} failed", ", ".join(critical)[:60], "FAIL"])
+        rows.append([suite.name, "== suite", *([""] if with_base else []), f"{len(suite.cases)} cases", "", suite.verdict.upper()])
+    return render(headers, rows)
