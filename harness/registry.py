@@ -13,7 +13,9 @@ T = TypeVar("T")
 class Registry(Generic[T]):
     """Holds named extension objects (scorers, case sources).
 
-    >>> r = Registry("scorer"); r.add("contains", 1); r.get("contains")
+    >>> r = Registry("scorer")
+    >>> _ = r.add("contains", 1)
+    >>> r.get("contains")
     1
     >>> r.get("containz")
     Traceback (most recent call last):

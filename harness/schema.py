@@ -201,5 +201,6 @@ def _flatten(exc: Exception, model: type[BaseModel]) -> str:
         elif err["type"] == "missing":
             out.append(f"missing parameter '{loc}'")
         else:
-            out.append(f"{loc}: {err['msg']}" if loc else err["msg"])
+            msg = err["msg"].removeprefix("Value error, ")
+            out.append(f"{loc}: {msg}" if loc else msg)
     return "; ".join(out)

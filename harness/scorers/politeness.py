@@ -23,7 +23,8 @@ COURTESY_GAIN = 0.3  # the most courtesy can add on top of NEUTRAL
 
 _COURTESY = [
     r"\bplease\b", r"\bthank you\b|\bthanks\b", r"\b(?:happy|glad|pleased|delighted) to (?:help|assist)\b",
-    r"\byou(?:'re| are) (?:very |most )?welcome\b", r"\bsorry to hear\b", r"\bi(?:'m| am) (?:so |really |very )?sorry\b",
+    r"\byou(?:'re| are) (?:very |most )?welcome\b", r"\bsorry to hear\b",
+    r"\bi(?:'m| am) (?:so |really |very )?sorry\b",
     r"\bi apologi[sz]e\b", r"\bi (?:completely |totally |can )?understand\b", r"\b(?:great|good|excellent) question\b",
     r"\bi (?:really )?appreciate\b", r"\bhope (?:this|that|it) helps\b", r"\bfeel free\b",
     r"\bof course\b", r"\bmy pleasure\b", r"\bno problem\b", r"\bi(?:'d| would) be (?:happy|glad)\b",
@@ -46,11 +47,13 @@ _RUDE: list[tuple[str, float]] = [
     # Dismissive.
     (r"\bshut up\b|\bgo away\b|\bleave me alone\b|\bstop (?:asking|bothering|wasting)\b", 1.2),
     (r"\b(?:figure it out|look it up|do it) yourself\b|\b(?:just )?google it\b|\bnot my problem\b|\bwho cares\b"
-     r"|\bi (?:don't|do not) care\b|\bwaste of (?:my )?time\b|\bdon't waste my time\b|\bdo your own (?:homework|research|work)\b",
+     r"|\bi (?:don't|do not) care\b|\bwaste of (?:my )?time\b|\bdon't waste my time\b"
+     r"|\bdo your own (?:homework|research|work)\b",
      1.0),
     # Condescension.
-    (r"\bobviously,? you\b|\bclearly,? you (?:don't|didn't|can't|have no|haven't)\b|\beven an? (?:child|kid|toddler|monkey|beginner)"
-     r"|\bany (?:idiot|fool|child)\b|\bdid you (?:even )?(?:read|try|bother|think)\b|\blearn to (?:read|code|google|spell)\b"
+    (r"\bobviously,? you\b|\bclearly,? you (?:don't|didn't|can't|have no|haven't)\b"
+     r"|\beven an? (?:child|kid|toddler|monkey|beginner)|\bany (?:idiot|fool|child)\b"
+     r"|\bdid you (?:even )?(?:read|try|bother|think)\b|\blearn to (?:read|code|google|spell)\b"
      r"|\bare you (?:serious|kidding|dense|blind)\b|\bhow many times (?:do|must|have|will) i\b|\bnot rocket science\b"
      r"|\bi shouldn't have to\b|\btry to keep up\b|\buse your (?:brain|head)\b|\bget a clue\b|\bwhat's wrong with you\b"
      r"|\byou should (?:already )?(?:know|have known) (?:this|that|better)\b|\blet me spell it out\b|\bhold your hand\b"

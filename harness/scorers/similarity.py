@@ -121,7 +121,9 @@ def _load() -> Embedder:
         import torch
         from sentence_transformers import SentenceTransformer
     except ImportError:
-        raise HarnessError("the 'similarity' check needs sentence-transformers: pip install sentence-transformers") from None
+        raise HarnessError(
+            "the 'similarity' check needs sentence-transformers: pip install sentence-transformers"
+        ) from None
     try:
         # CPU: the model is tiny, and results then do not depend on the accelerator.
         model = SentenceTransformer(str(path), device="cpu", local_files_only=True)

@@ -151,7 +151,7 @@ def count_words(text: str) -> int:
     """Number of words in ``text``.
 
     >>> count_words("It's a well-known fact — 42 is the answer.")
-    7
+    8
     """
     return len(_WORD.findall(text))
 

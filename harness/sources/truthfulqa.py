@@ -155,7 +155,9 @@ def _offline() -> bool:
 def _load_local(directory: Path, origin: str) -> tuple[list[dict], list[dict]]:
     missing = [name for name in FILES.values() if not (directory / name).is_file()]
     if missing:
-        raise SourceUnavailable(f"TruthfulQA data not found: {origin} points to {directory}, which lacks {', '.join(missing)}; {HOW_TO}")
+        raise SourceUnavailable(
+            f"TruthfulQA data not found: {origin} points to {directory}, which lacks {', '.join(missing)}; {HOW_TO}"
+        )
     datasets = _datasets()
     rows = []
     for name in FILES.values():

@@ -161,6 +161,15 @@ def _install(tmp: Path, target: Path, gguf_sha: str) -> None:
     raise HarnessError(f"could not install the converted embedded model into {target}")
 
 
+def _relax_permissions(directory: Path) -> None:
+    """mkdtemp makes a 0700 dir (and some writers 0600 files); give them the usual umask modes."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(directory, 0o777 & ~umask)
+    for path in directory.iterdir():
+        os.chmod(path, 0o666 & ~umask)
+
+
 def _convert(gguf: Path, gguf_sha: str, out: Path, progress: bool) -> None:
     """Dequantise the GGUF into ``out`` (float32 safetensors, tokenizer, generation config, marker)."""
     import torch
@@ -191,7 +200,6 @@ def _convert(gguf: Path, gguf_sha: str, out: Path, progress: bool) -> None:
     config = quantized.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config
-    config.name_or_path = "HuggingFaceTB/SmolLM2-135M-Instruct (embedded Q4_1 GGUF, dequantised)"
     state = quantized.state_dict()
     with torch.device("meta"):
         plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32, trust_remote_code=False)
@@ -213,6 +221,7 @@ def _convert(gguf: Path, gguf_sha: str, out: Path, progress: bool) -> None:
         "weights_sha256": weights_sha,
         "converted_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+    _relax_permissions(out)
     # Written last: its presence (with the right GGUF hash) is what marks the directory complete.
     (out / MARKER).write_text(json.dumps(marker, indent=2) + "\n")
     if progress:

@@ -1,0 +1,182 @@
+"""Summed continuation log-probs, forwarding each shared token prefix once.
+
+Requests are tokenised exactly like lm-eval (see ``text.py``), merged into a radix tree of
+model inputs (``prefix_tree.py``), and the tree is run depth-first: a batch of sibling
+nodes is forwarded on top of their parents' KV cache rows, then their children are run on
+top of the resulting cache, and so on. Rows of a batch are right-padded; padding inside a
+cache is masked out through the 2-D attention mask and positions are given explicitly, so
+each score equals that of a plain full forward of the request (to float rounding).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from tqdm.auto import tqdm
+
+from harness.backend import LoglikelihoodRequest
+
+from . import prefix_tree, text
+from .prefix_tree import Node, Scored, Want
+
+TOKEN_BUDGET = 4096  # rows x new tokens per forward: bounds activation and logit memory
+
+
+@dataclass
+class _Past:
+    """The KV cache of a forwarded batch: per layer (keys, values) [rows, heads, length, dim] and its mask."""
+
+    kv: list[tuple[torch.Tensor, torch.Tensor]]
+    mask: torch.Tensor  # [rows, length], 0 where a row was padded
+
+
+def encode_requests(tokenizer, config, requests: Sequence[LoglikelihoodRequest]) -> list[Scored]:
+    """Each request as (model input, scored positions), as lm-eval would feed it to the model."""
+    limit = text.max_length(config, tokenizer)
+    rendered: dict[object, str] = {}
+    out = []
+    for index, request in enumerate(requests):
+        if request.context not in rendered:
+            rendered[request.context] = text.render(tokenizer, request.context)
+        context, continuation = text.encode_pair(tokenizer, rendered[request.context], request.continuation)
+        whole = (context + continuation)[-(limit + 1) :]
+        n_cont = min(len(continuation), len(whole) - 1)
+        inputs = tuple(whole[:-1])
+        first = len(inputs) - n_cont  # the last context token predicts the first continuation token
+        wants = [Want(index, p, whole[p + 1]) for p in range(first, len(inputs))]
+        out.append(Scored(inputs, wants))
+    return out
+
+
+class LoglikelihoodRunner:
+    """Runs a model over a prefix tree; one instance per backend (it caches model facts)."""
+
+    def __init__(self, model, tokenizer, batch_size: int = 8, progress: bool = True, share_prefixes: bool = True):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.batch_size = max(1, batch_size)
+        self.progress = progress
+        self.device = next(model.parameters()).device
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        base = model.get_base_model() if hasattr(model, "get_base_model") else model
+        self.config = base.config
+        self.keep_logits = "logits_to_keep" in inspect.signature(base.forward).parameters
+        self.share_prefixes = share_prefixes and _full_attention_only(self.config)
+
+    def __call__(self, requests: Sequence[LoglikelihoodRequest]) -> list[float]:
+        scored = encode_requests(self.tokenizer, self.config, requests)
+        self._totals = [0.0] * len(requests)
+        self._left = [len(s.wants) for s in scored]
+        scored_any = [s for s in scored if s.wants]  # an empty continuation needs no forward
+        if self.share_prefixes:
+            roots = prefix_tree.build(scored_any)
+        else:  # one node per input: plain batched forwards
+            roots = [Node(0, s.tokens, [], s.wants) for s in scored_any]
+        self._bar = tqdm(
+            total=len(requests), desc="loglikelihood", unit="req", disable=not self.progress, leave=False
+        )
+        self._bar.update(sum(1 for n in self._left if n == 0))  # empty continuations score 0
+        with torch.inference_mode():
+            self._run([(0, node) for node in roots], None)
+        self._bar.close()
+        return self._totals
+
+    def _run(self, items: list[tuple[int, Node]], past: _Past | None) -> None:
+        """Forward ``items`` (parent row, node) in batches, each followed by its subtrees."""
+        # Longest first, so rows of a batch have similar lengths; parents stay grouped within
+        # equal lengths, which keeps the cache gathers local.
+        items = sorted(items, key=lambda item: (-len(item[1].tokens), item[0]))
+        for chunk in self._chunks(items):
+            new_past = self._forward(chunk, past)
+            children = [(row, child) for row, (_, node) in enumerate(chunk) for child in node.children]
+            if children:
+                self._run(children, new_past)
+            del new_past
+
+    def _chunks(self, items: list[tuple[int, Node]]):
+        chunk: list[tuple[int, Node]] = []
+        for item in items:
+            longest = len(chunk[0][1].tokens) if chunk else len(item[1].tokens)
+            if chunk and (len(chunk) >= self.batch_size or (len(chunk) + 1) * longest > TOKEN_BUDGET):
+                yield chunk
+                chunk = []
+            chunk.append(item)
+        if chunk:
+            yield chunk
+
+    def _forward(self, chunk: list[tuple[int, Node]], past: _Past | None) -> _Past | None:
+        nodes = [node for _, node in chunk]
+        width = max(len(n.tokens) for n in nodes)
+        ids = torch.full((len(nodes), width), self.pad_id, dtype=torch.long)
+        seg_mask = torch.zeros((len(nodes), width), dtype=torch.long)
+        positions = torch.zeros((len(nodes), width), dtype=torch.long)
+        keep = torch.zeros((len(nodes), width), dtype=torch.bool)
+        for row, node in enumerate(nodes):
+            ids[row, : len(node.tokens)] = torch.tensor(node.tokens)
+            seg_mask[row, : len(node.tokens)] = 1
+            positions[row] = torch.arange(node.start, node.start + width)
+            for want in node.wants:
+                keep[row, want.pos - node.start] = True
+        cache = None
+        mask = seg_mask
+        if past is not None:
+            rows = torch.tensor([row for row, _ in chunk])
+            from transformers import DynamicCache
+
+            cache = DynamicCache(ddp_cache_data=[(k[rows], v[rows]) for k, v in past.kv])
+            mask = torch.cat([past.mask[rows], seg_mask], dim=1)
+        wants_cache = self.share_prefixes and any(n.children for n in nodes)
+        kwargs = {}
+        if self.keep_logits:
+            # Project only the scored positions onto the vocabulary (a bool mask flattens them).
+            kwargs["logits_to_keep"] = keep.to(self.device) if keep.any() else 1
+        out = self.model(
+            input_ids=ids.to(self.device),
+            attention_mask=mask.to(self.device),
+            position_ids=positions.to(self.device),
+            past_key_values=cache,
+            use_cache=wants_cache,
+            **kwargs,
+        )
+        if keep.any():
+            logits = out.logits
+            if logits.dim() == 3:  # full [rows, width, vocab] logits (no logits_to_keep): select here
+                logits = logits[keep.to(logits.device)]
+            self._score(nodes, keep, logits)
+        if not wants_cache:
+            return None
+        layers = out.past_key_values.layers
+        return _Past([(layer.keys, layer.values) for layer in layers], mask)
+
+    def _score(self, nodes: list[Node], keep: torch.Tensor, logits: torch.Tensor) -> None:
+        """Add log P(target) of every Want in ``nodes``; ``logits`` rows follow ``keep`` row-major."""
+        index = torch.full(keep.shape, -1, dtype=torch.long)
+        index[keep] = torch.arange(int(keep.sum()))
+        rows, targets, owners = [], [], []
+        for row, node in enumerate(nodes):
+            for want in node.wants:
+                rows.append(int(index[row, want.pos - node.start]))
+                targets.append(want.target)
+                owners.append(want.request)
+        logprobs = torch.log_softmax(logits.float(), dim=-1)
+        picked = logprobs[torch.tensor(rows), torch.tensor(targets)].tolist()
+        for owner, value in zip(owners, picked):
+            self._totals[owner] += value
+            self._left[owner] -= 1
+            if self._left[owner] == 0:
+                self._bar.update(1)
+
+
+def _full_attention_only(config) -> bool:
+    """Prefix sharing assumes every layer attends to the whole past (no sliding window, no
+    recurrent state): a padded cache row would otherwise shift the window."""
+    config = getattr(config, "text_config", None) or config
+    layer_types = getattr(config, "layer_types", None)
+    if layer_types and any(t != "full_attention" for t in layer_types):
+        return False
+    if getattr(config, "sliding_window", None) and getattr(config, "use_sliding_window", True):
+        return False
+    return True
