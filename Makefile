@@ -29,7 +29,8 @@ demo: setup
 	$(PY) -m harness run suites/ --results runs/demo-results.json; rc=$$?; test $$rc -le 1
 
 test: setup
-	$(PY) -m pytest harness tests -q
+	sh reports/install_chromium.sh
+	$(PY) -m pytest harness reports tests -q
 
 suites: setup
 	$(PY) -m pytest suites/ -q

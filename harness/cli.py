@@ -89,6 +89,13 @@ def make_parser() -> argparse.ArgumentParser:
 
     prep = sub.add_parser("prepare", help="convert the embedded model once into the cache (GGUF → safetensors)")
     prep.set_defaults(func=cmd_prepare)
+
+    from harness.training.commands import register as register_training
+
+    register_training(sub)
+    from harness.store.commands import register as register_store
+
+    register_store(sub)
     return parser
 
 

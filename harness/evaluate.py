@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.errors import HarnessError
 from harness.results import RunResult
 from harness.runner import run_suites
 from harness.schema import Suite
+from harness.store import record
 
 
 @dataclass(frozen=True)
@@ -57,4 +60,9 @@ def evaluate(
         del backend
         gc.collect()
     backend = load_backend(candidate.model, candidate.adapter, batch_size=batch_size, progress=progress)
-    return run_suites(suites, backend, baseline=base_result), base_result
+    result = run_suites(suites, backend, baseline=base_result)
+    try:
+        record(result, base_result)  # every run lands in the store, so reports never need a re-run
+    except HarnessError as exc:  # the model work is done: keep the results, say why they were not stored
+        print(f"warning: run not saved to the run store: {exc}", file=sys.stderr)
+    return result, base_result

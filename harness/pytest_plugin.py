@@ -24,6 +24,7 @@ from harness.results import CaseResult, RunResult, SuiteResult, ThresholdResult
 from harness.schema import Case, Suite, Threshold
 
 STATE = pytest.StashKey["_State"]()
+pytest_plugins = ["harness.report_plugin"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

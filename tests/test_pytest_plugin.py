@@ -88,3 +88,82 @@ def test_missing_data_source_is_skipped_with_how_to(pytester, suite_dir, monkeyp
     result = pytester.runpytest("suites", "-q", "-rs")
     assert result.ret in (0, 5)  # skipped, nothing failed
     result.stdout.fnmatch_lines(["*SKIPPED*tqa*ADAPTER_HARNESS_TRUTHFULQA*"])
+
+
+# --- running suites (a tiny random model: its outputs are noise, so the checks below are
+# chosen to pass or fail whatever it says) --------------------------------------------------
+
+RUN_SUITE = """\
+name: run
+cases:
+  - id: always-passes
+    prompt: Say hi.
+    tags: [a]
+    checks:
+      - length: {max_words: 100000}
+  - id: never-passes
+    prompt: Say bye.
+    tags: [b]
+    critical: CRITICAL
+    checks:
+      - contains: {any: ["zq-never-said-zq"]}
+thresholds:
+  - {metric: pass_rate, min: MIN}
+"""
+
+
+def run_suite(pytester, suite_dir, model_dir, *, critical=False, min_pass=0.5, extra=()):
+    text = RUN_SUITE.replace("CRITICAL", str(critical).lower()).replace("MIN", str(min_pass))
+    (suite_dir / "run.yaml").write_text(text)
+    return pytester.runpytest("suites", "--model", str(model_dir), "-rxX", *extra)
+
+
+def test_failing_case_is_xfail_when_thresholds_hold(pytester, suite_dir, tiny_model_dir):
+    result = run_suite(pytester, suite_dir, tiny_model_dir)
+    result.assert_outcomes(passed=2, xfailed=1)
+    result.stdout.fnmatch_lines(["*XFAIL*never-passes*tolerated by the suite's thresholds*contains*0.00*"])
+    assert result.ret == 0
+
+
+def test_critical_case_must_pass_on_its_own(pytester, suite_dir, tiny_model_dir):
+    result = run_suite(pytester, suite_dir, tiny_model_dir, critical=True)
+    result.assert_outcomes(passed=2, failed=1)
+    out = result.stdout.str()
+    assert "CRITICAL case failed" in out and "prompt:" in out and "Say bye." in out and "output:" in out
+    assert "FAIL contains(any=['zq-never-said-zq'])" in out
+    assert result.ret == 1
+
+
+def test_failing_threshold_fails_the_run(pytester, suite_dir, tiny_model_dir):
+    result = run_suite(pytester, suite_dir, tiny_model_dir, min_pass=0.9)
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(["*pass_rate = 0.500, needs >= 0.9 (over 2 cases); failing cases: never-passes*"])
+    assert "Traceback" not in result.stdout.str()
+    assert result.ret == 1
+
+
+def test_case_report_points_at_yaml_line(pytester, suite_dir, tiny_model_dir):
+    result = run_suite(pytester, suite_dir, tiny_model_dir, min_pass=0.9, extra=("-v",))
+    result.stdout.fnmatch_lines(["*suites/run.yaml:8: run::never-passes*"])
+
+
+def test_results_json(pytester, suite_dir, tiny_model_dir):
+    import json
+
+    out = pytester.path / "results.json"
+    run_suite(pytester, suite_dir, tiny_model_dir, extra=("--results", str(out)))
+    data = json.loads(out.read_text())
+    suite = data["suites"]["suites/run.yaml"] if "suites/run.yaml" in data["suites"] else next(iter(data["suites"].values()))
+    assert suite["verdict"] == "pass" and suite["metrics"]["pass_rate"] == 0.5
+    case = {c["id"]: c for c in suite["cases"]}["never-passes"]
+    assert case["prompt"] == [["user", "Say bye."]] and isinstance(case["output"], str)
+    assert case["scores"][0]["check"].startswith("contains") and case["scores"][0]["passed"] is False
+    assert data["model"]["model"] and data["model"]["model_sha256"]
+
+
+def test_unknown_model_is_a_usage_error(pytester, suite_dir, tmp_path):
+    (suite_dir / "run.yaml").write_text(RUN_SUITE.replace("CRITICAL", "false").replace("MIN", "0.5"))
+    result = pytester.runpytest("suites", "--model", str(tmp_path / "no-such-model"))
+    assert result.ret != 0 and result.ret != 1
+    assert "no-such-model" in result.stderr.str() + result.stdout.str()
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()

@@ -21,7 +21,7 @@ EMBEDDED_NAMES = (None, "", "embedded")
 EMBEDDED_LABEL = "SmolLM2-135M-Instruct (embedded)"
 # Files fetched for a hub model: config, safetensors weights, tokenizer and chat template.
 HUB_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "*.txt", "*.model", "*.tiktoken"]
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")  # "owner/name", or a legacy "name"
 
 
 @dataclass
@@ -40,8 +40,7 @@ def resolve_model_dir(model: str | None, progress: bool = True) -> tuple[Path, s
         if not (path / "config.json").is_file():
             raise HarnessError(f"model directory {model} has no config.json: not a transformers model directory")
         return path, model
-    looks_like_path = model.startswith((".", "/", "~")) or path.suffix or not _HUB_ID.match(model)
-    if looks_like_path:
+    if model.startswith((".", "/", "~", "\\")) or not _HUB_ID.match(model):
         raise HarnessError(
             f"model {model!r} is neither an existing directory nor a Hugging Face hub id (owner/name); "
             "use 'embedded' for the built-in SmolLM2-135M-Instruct"
@@ -51,7 +50,7 @@ def resolve_model_dir(model: str | None, progress: bool = True) -> tuple[Path, s
 
 def _download(repo_id: str) -> Path:
     """A hub model's files from the local HF cache, downloading them when online."""
-    from huggingface_hub import snapshot_download
+    from huggingface_hub import constants, snapshot_download
     from huggingface_hub.errors import (
         GatedRepoError,
         HFValidationError,
@@ -61,16 +60,23 @@ def _download(repo_id: str) -> Path:
 
     try:
         return Path(snapshot_download(repo_id, allow_patterns=HUB_PATTERNS))
-    except LocalEntryNotFoundError as e:
+    except LocalEntryNotFoundError:
+        why = "offline mode is on (HF_HUB_OFFLINE)" if constants.HF_HUB_OFFLINE else "the hub cannot be reached"
         raise HarnessError(
-            f"model {repo_id!r} is not in the local Hugging Face cache and the hub cannot be reached "
-            f"({str(e).splitlines()[0][:120]}); download it while online, pass a local directory, "
-            "or use the embedded model"
+            f"model {repo_id!r} is not a local directory, and as a hub id it is not in the local Hugging Face "
+            f"cache and {why}; download it while online, pass a local directory, or use the embedded model"
         ) from None
     except (RepositoryNotFoundError, GatedRepoError, HFValidationError) as e:
-        raise HarnessError(f"model {repo_id!r}: {str(e).splitlines()[0][:200]}") from None
+        raise HarnessError(f"model {repo_id!r}: {_brief(e)}") from None
     except OSError as e:
-        raise HarnessError(f"model {repo_id!r} could not be fetched from the hub: {e}") from None
+        raise HarnessError(f"model {repo_id!r} could not be fetched from the hub: {_brief(e)}") from None
+
+
+def _brief(error: Exception, lines: int = 1, limit: int = 300) -> str:
+    """The first non-empty line(s) of an exception message, shortened: enough to act on."""
+    parts = [line.strip() for line in str(error).splitlines() if line.strip()][:lines]
+    message = " ".join(parts) or type(error).__name__
+    return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
 def sha256_files(paths: list[Path]) -> str:
@@ -124,8 +130,7 @@ def load_model_and_tokenizer(model_dir: Path, name: str, device: str = "cpu"):
             model_dir, dtype=torch.float32, trust_remote_code=False, use_safetensors=True
         )
     except (OSError, ValueError, KeyError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise HarnessError(f"model {name!r} could not be loaded from {model_dir}: {first[:300]}") from None
+        raise HarnessError(f"model {name!r} could not be loaded from {model_dir}: {_brief(e)}") from None
     model.to(device)
     model.eval()
     if tokenizer.pad_token is None:
@@ -144,12 +149,18 @@ def apply_adapter(model, adapter_dir: Path, model_name: str):
         wrapped = PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=False)
     except (RuntimeError, ValueError, KeyError, TypeError, AttributeError) as e:
         base = _adapter_base_name(adapter_dir)
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise HarnessError(
             f"adapter {adapter_dir} does not fit model {model_name!r}"
             + (f" (the adapter was trained on {base!r})" if base else "")
-            + f": {first[:300]}"
+            + f": {_brief(e, lines=2, limit=400)}"
         ) from None
+    if wrapped.active_peft_config.is_prompt_learning:
+        # Virtual prompt tokens shift positions and masks; generation and scoring here assume
+        # adapters that only change weights (LoRA and relatives).
+        raise HarnessError(
+            f"adapter {adapter_dir}: prompt-learning adapters ({wrapped.active_peft_config.peft_type}) are not "
+            "supported; use a LoRA adapter"
+        )
     wrapped.eval()
     return wrapped
 

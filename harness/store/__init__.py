@@ -1,0 +1,35 @@
+"""Embedded SQLite store of evaluation runs (``harness runs``, ``harness report``).
+
+The file is ``$ADAPTER_HARNESS_STORE`` or ``runs.sqlite3`` in the user data directory;
+``ADAPTER_HARNESS_STORE=off`` disables automatic saving.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness.results import RunResult
+from harness.store.db import ENV, StoreError, default_path, store_disabled
+from harness.store.store import RunInfo, RunStore
+
+__all__ = ["ENV", "RunInfo", "RunStore", "StoreError", "default_path", "record", "store_disabled"]
+
+
+def record(
+    run: RunResult,
+    baseline: RunResult | None = None,
+    *,
+    provenance: dict[str, Any] | None = None,
+    path: str | Path | None = None,
+) -> tuple[int, int | None] | None:
+    """Save a candidate run and the baseline run it was compared with (linked); return (candidate id, baseline id).
+
+    Returns None when saving is switched off (``ADAPTER_HARNESS_STORE=off`` and no ``path``).
+    Raises :class:`StoreError` (a HarnessError) when the store file cannot be used.
+    """
+    if path is None and store_disabled():
+        return None
+    store = RunStore(path)
+    base_id = store.save(baseline) if baseline is not None else None
+    return store.save(run, baseline_run=base_id, provenance=provenance), base_id

@@ -1,0 +1,86 @@
+"""``harness runs`` and ``harness report``: list stored runs, rebuild a report from the store alone."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from harness.errors import HarnessError
+from harness.store.db import ENV
+from harness.store.store import RunStore
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the store's subcommands to the ``harness`` parser."""
+    runs = subparsers.add_parser("runs", help="list the evaluation runs in the run store, newest first")
+    runs.add_argument("-n", "--limit", type=int, default=20, help="how many runs to list (default 20; 0 = all)")
+    runs.add_argument("--json", action="store_true", help="print the list as JSON")
+    _store_option(runs)
+    runs.set_defaults(func=cmd_runs)
+
+    rep = subparsers.add_parser("report", help="write the before/after HTML report of two stored runs")
+    rep.add_argument("--candidate", default="latest", metavar="RUN",
+                     help="the run under review: an id from 'harness runs', 'latest' (default) or 'latest~N'")
+    rep.add_argument("--baseline", default=None, metavar="RUN",
+                     help="the run to compare with (default: the baseline the candidate was evaluated against; "
+                          "'none' for a single-run report)")
+    rep.add_argument("--out", required=True, metavar="FILE.html", help="where to write the HTML report")
+    rep.add_argument("--summary", default=None, metavar="FILE.md", help="also write a Markdown summary (PR comment)")
+    _store_option(rep)
+    rep.set_defaults(func=cmd_report)
+
+
+def _store_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", default=None, metavar="FILE",
+                        help=f"run store file (default: ${ENV} or runs.sqlite3 in the user data directory)")
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    store = RunStore(args.store)
+    infos = store.list(limit=args.limit or None)
+    if args.json:
+        print(json.dumps([{"id": i.id, "created_at": i.created_at, "model": i.model, "adapter": i.adapter,
+                           "verdict": i.verdict, "suites": list(i.suites), "baseline_run": i.baseline_run}
+                          for i in infos], indent=2))
+        return 0
+    if not infos:
+        print(f"no runs stored in {store.path}")
+        return 0
+    rows = [("id", "saved (UTC)", "model + adapter", "verdict", "vs", "suites")]
+    rows += [(str(i.id), i.created_at.replace("T", " ").split("+")[0], i.label(), i.verdict,
+              str(i.baseline_run or ""), ", ".join(i.suites)) for i in infos]
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
+    print(f"\n{len(infos)} run(s) from {store.path}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from reports import write_report  # jinja2 and friends only when a report is written
+
+    store = RunStore(args.store)
+    cand_info = store.info(args.candidate)
+    base_ref = args.baseline
+    if base_ref is None:
+        base_ref = cand_info.baseline_run
+    elif base_ref.strip().lower() == "none":
+        base_ref = None
+    base_info = store.info(base_ref) if base_ref is not None else None
+    if base_info is not None and base_info.id == cand_info.id:
+        raise HarnessError(f"--baseline and --candidate are the same run ({cand_info.id}); pick two different runs")
+    out = Path(args.out)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise HarnessError(f"--out {out}: the report is an HTML file; name it *.html")
+    report = write_report(
+        out, store.load(cand_info.id), store.load(base_info.id) if base_info else None,
+        summary=args.summary, candidate_info=cand_info, baseline_info=base_info,
+    )
+    against = f"run {base_info.id} ({base_info.label()})" if base_info else "no baseline (single-run report)"
+    print(f"candidate: run {cand_info.id} ({cand_info.label()})\nbaseline:  {against}")
+    print(f"verdict:   {'ACCEPTED' if report.accepted else 'REJECTED'}")
+    print(f"report:    {out.resolve()}")
+    if args.summary:
+        print(f"summary:   {Path(args.summary).resolve()}")
+    return 0

@@ -1,0 +1,140 @@
+"""Open a run-store file safely: recognise it, migrate it, or refuse it with a clear error.
+
+Each call opens its own connection (stores are shared by processes: pytest, the CLI,
+parallel CI jobs), in WAL mode so readers never block the writer, with a busy timeout
+so concurrent writers wait for each other instead of failing.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from harness.errors import HarnessError
+from harness.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, TABLES
+
+ENV = "ADAPTER_HARNESS_STORE"
+BUSY_TIMEOUT_S = 60.0
+
+
+class StoreError(HarnessError):
+    """The run-store file cannot be used (damaged, foreign, too new, locked)."""
+
+
+def default_path() -> Path:
+    """``$ADAPTER_HARNESS_STORE``, else ``runs.sqlite3`` in the user data directory."""
+    env = os.environ.get(ENV, "").strip()
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("adapter-harness", appauthor=False)) / "runs.sqlite3"
+
+
+def store_disabled() -> bool:
+    """``ADAPTER_HARNESS_STORE=off`` turns automatic saving off (e.g. throw-away runs)."""
+    return os.environ.get(ENV, "").strip().lower() in ("off", "none", "0", "false")
+
+
+@contextmanager
+def connect(path: Path, *, create: bool) -> Iterator[sqlite3.Connection]:
+    """A checked connection to the store at ``path``; every SQLite failure becomes a StoreError.
+
+    Transactions are explicit (``isolation_level=None``): callers use :func:`transaction`.
+    """
+    if path.exists() and not path.is_file():
+        raise StoreError(f"{path}: run store path is a directory, not a file; set {ENV} to a file path")
+    if not path.exists():
+        if not create:
+            raise StoreError(f"{path}: no run store yet (no run has been saved); run an evaluation first")
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open the run store: {exc}") from None
+    try:
+        _prepare(conn, path)
+        yield conn
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise StoreError(f"{path}: run store stayed locked by another process for {BUSY_TIMEOUT_S:.0f} s") from None
+        raise StoreError(f"{path}: run store is damaged or unreadable ({exc})") from None
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: run store is damaged or not an SQLite file ({exc}); "
+                         f"move it aside (nothing was written to it) or set {ENV} to another file") from None
+    finally:
+        conn.close()
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE … COMMIT: take the write lock up front so two writers queue, never deadlock."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _prepare(conn: sqlite3.Connection, path: Path) -> None:
+    """Recognise the file (ours, empty, or foreign), create or migrate ours, switch on WAL."""
+    conn.execute("PRAGMA foreign_keys = ON")
+    app_id, version, tables = _header(conn)  # raises DatabaseError for a non-SQLite file
+    if app_id == 0 and version == 0 and not tables:
+        with transaction(conn):
+            app_id, version, tables = _header(conn)  # another process may have created it meanwhile
+            if app_id == 0 and version == 0 and not tables:
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                app_id = APPLICATION_ID
+    if app_id != APPLICATION_ID:
+        listing = ", ".join(sorted(tables)) or "none"
+        raise StoreError(
+            f"{path}: this SQLite file belongs to another application (application_id={app_id}, tables: {listing}); "
+            f"refusing to use it as the run store. Set {ENV} to another path"
+        )
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"{path}: run store has schema version {version}, newer than this adapter-harness "
+                         f"understands ({SCHEMA_VERSION}); upgrade adapter-harness or use another store file")
+    if version < SCHEMA_VERSION:
+        _migrate(conn)
+        tables = _header(conn)[2]
+    missing = TABLES - tables
+    if missing:
+        raise StoreError(f"{path}: run store is damaged: tables {', '.join(sorted(missing))} are missing")
+    if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")  # persistent: set once per file
+
+
+def _header(conn: sqlite3.Connection) -> tuple[int, int, set[str]]:
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables.discard("sqlite_sequence")
+    return app_id, version, tables
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    with transaction(conn):
+        version = conn.execute("PRAGMA user_version").fetchone()[0]  # re-read under the write lock
+        for step in range(version, SCHEMA_VERSION):
+            for statement in _statements(MIGRATIONS[step]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {step + 1}")
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (executescript would commit our transaction)."""
+    out, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line.split("--", 1)[0] if "--" in line else line
+        if sqlite3.complete_statement(current):
+            out.append(current.strip())
+            current = ""
+    if current.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {current.strip()[:60]}")
+    return out

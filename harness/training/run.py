@@ -1,0 +1,226 @@
+"""One training run: recipe + data → TRL trainer → a LoRA adapter written atomically.
+
+Layout while training, for ``--out runs/demo/sft``::
+
+    runs/demo/.sft.checkpoints/    Trainer checkpoints (kept after an interruption, for --resume)
+    runs/demo/.sft.tmp-XXXX/       the finished adapter being written
+    runs/demo/sft/                 appears only by one rename, once everything is written
+
+so an interrupted run never leaves a half-written adapter at ``--out``. The adapter directory
+holds ``adapter_model.safetensors``, ``adapter_config.json`` and ``training.json`` (recipe,
+data hashes, base model, seed, library versions, train metrics).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.training.data import DataError, DataFile, read_data_file
+from harness.training.recipes import Recipe
+
+RECIPE_STAMP = "harness-recipe.json"  # in the checkpoint dir: what the checkpoints were made from
+
+
+@dataclass
+class TrainResult:
+    out: Path
+    info: dict[str, Any]
+
+
+def load_data(recipe: Recipe) -> list[DataFile]:
+    """Every data entry of the recipe, validated, and checked to suit the method."""
+    from harness.training.truthfulqa import TruthfulQATrainParams, load_truthfulqa_train
+
+    files = []
+    for shown, source, params in recipe.data_items():
+        if source:
+            files.append(load_truthfulqa_train(TruthfulQATrainParams.model_validate(params), recipe.base_dir))
+        else:
+            files.append(read_data_file(recipe.resolve(shown), skip_invalid=recipe.skip_invalid_rows, display=shown))
+    wanted = "sft" if recipe.method == "sft" else "preference"
+    for f, (shown, _, _) in zip(files, recipe.data_items(), strict=True):
+        if f.kind != wanted:
+            hint = "use 'method: dpo'" if f.kind == "preference" else "use 'method: sft'"
+            raise DataError(shown, None, None, f"'{f.format}' rows are {f.kind} data but the recipe is 'method: {recipe.method}'; {hint}")
+    kinds = {"text" if f.format == "text" else "chat" for f in files}
+    if len(kinds) > 1:
+        raise HarnessError("raw 'text' files cannot be mixed with conversational files in one recipe "
+                           "(TRL trains them differently); split them into two recipes")
+    return files
+
+
+def resolve_base_model(name: str) -> tuple[str, dict[str, Any]]:
+    """(what to pass to from_pretrained, identity for training.json)."""
+    if name == "embedded":
+        from harness.backends.hf.embedded import ensure_embedded_model
+
+        path = ensure_embedded_model()
+        return str(path), {"id": "embedded", "path": str(path), "weights_sha256": _weights_sha(path)}
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return str(path), {"id": str(path.resolve()), "path": str(path.resolve()), "weights_sha256": _weights_sha(path)}
+    return name, {"id": name, "path": None, "weights_sha256": None}
+
+
+def _weights_sha(directory: Path) -> str | None:
+    """sha256 over the model's *.safetensors files (sorted by name)."""
+    files = sorted(directory.glob("*.safetensors"))
+    if not files:
+        return None
+    digest = hashlib.sha256()
+    for f in files:
+        with open(f, "rb") as handle:
+            while block := handle.read(1 << 22):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def train(
+    recipe: Recipe,
+    out: str | Path,
+    *,
+    resume: bool = False,
+    max_steps: int | None = None,
+    init_adapter: str | Path | None = None,
+    overwrite: bool = False,
+    checkpoint_dir: str | Path | None = None,
+    callbacks: list[Any] | None = None,
+) -> TrainResult:
+    """Train the recipe's adapter and install it at ``out`` (see the module docstring)."""
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise HarnessError(f"{out} already exists; choose another --out or pass --overwrite")
+    ckpt = Path(checkpoint_dir) if checkpoint_dir else out.parent / f".{out.name}.checkpoints"
+    started = datetime.now(timezone.utc)
+    files = load_data(recipe)
+    for f in files:
+        for warning in f.skipped:
+            print(f"warning: skipped bad row: {warning}", file=sys.stderr)
+    init = Path(init_adapter) if init_adapter else (recipe.resolve(recipe.init_adapter) if recipe.init_adapter else None)
+    if init is not None and not (init / "adapter_config.json").is_file():
+        raise HarnessError(f"init_adapter: no adapter at {init} (adapter_config.json missing); train that adapter first")
+    stamp = _stamp(recipe, files, init, max_steps)
+    resume_from = _prepare_checkpoints(ckpt, stamp, resume)
+
+    from harness.training import trainers
+
+    model_path, base_identity = resolve_base_model(recipe.base_model)
+    args = recipe.trainer_args(ckpt, max_steps)
+    timer = trainers.step_timer()
+    trainer = trainers.build(recipe, args, model_path, files, init, [timer, *(callbacks or [])],
+                             base_sha=base_identity["weights_sha256"])
+    result = trainer.train(resume_from_checkpoint=resume_from)
+
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        model.save_pretrained(str(tmp), selected_adapters=["default"], safe_serialization=True)
+        (tmp / "README.md").unlink(missing_ok=True)  # peft's empty model-card template; training.json says it all
+        info = {
+            "harness_training": 1,
+            "name": recipe.display_name,
+            "method": recipe.method,
+            "recipe": recipe.as_dict(),
+            "recipe_path": str(recipe.path) if recipe.path else None,
+            "recipe_sha256": hashlib.sha256(recipe.path.read_bytes()).hexdigest() if recipe.path else None,
+            "base_model": base_identity,
+            "init_adapter": _adapter_identity(init) if init else None,
+            "data": [_data_identity(f, shown) for f, (shown, _, _) in zip(files, recipe.data_items(), strict=True)],
+            "seed": recipe.seed,
+            "max_steps_override": max_steps,
+            "resumed_from": resume_from,
+            "versions": trainers.versions(),
+            "metrics": {k: v for k, v in result.metrics.items() if isinstance(v, (int, float))},
+            "global_step": trainer.state.global_step,
+            "seconds_per_step": timer.median(),
+            "log_history": [e for e in trainer.state.log_history if "loss" in e or "train_loss" in e],
+            "adapter_sha256": _file_sha(tmp / "adapter_model.safetensors"),
+            "started_at": started.isoformat(timespec="seconds"),
+            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        (tmp / "training.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        tmp.chmod(0o755)  # mkdtemp makes it private; an adapter is an ordinary readable directory
+        _install(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(ckpt, ignore_errors=True)  # the run finished: its checkpoints are no longer needed
+    return TrainResult(out, info)
+
+
+def _install(tmp: Path, out: Path) -> None:
+    """Put ``tmp`` at ``out`` by rename; a replaced adapter is moved aside first, then deleted."""
+    old = None
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{time.time_ns()}"
+        out.rename(old)
+    tmp.rename(out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _stamp(recipe: Recipe, files: list[DataFile], init: Path | None, max_steps: int | None) -> dict[str, Any]:
+    return {
+        "recipe": recipe.as_dict(),
+        "data_sha256": [f.sha256 for f in files],
+        "init_adapter_sha256": _file_sha(init / "adapter_model.safetensors") if init else None,
+        "max_steps": max_steps,
+    }
+
+
+def _prepare_checkpoints(ckpt: Path, stamp: dict[str, Any], resume: bool) -> str | None:
+    """The checkpoint to resume from (None: a fresh start); refuses to mix runs."""
+    existing = sorted(ckpt.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1])) if ckpt.is_dir() else []
+    stamp_file = ckpt / RECIPE_STAMP
+    if existing and not resume:
+        raise HarnessError(
+            f"{ckpt} holds checkpoints of an interrupted run (last: {existing[-1].name}); "
+            "pass --resume to continue it, or delete that folder to start over"
+        )
+    if resume and existing:
+        try:
+            previous = json.loads(stamp_file.read_text())
+        except (OSError, ValueError):
+            previous = None
+        if previous != stamp:
+            raise HarnessError(
+                f"cannot --resume: the checkpoints in {ckpt} were made from a different recipe, data, "
+                "init adapter or --max-steps; restore those, or delete the folder to start over"
+            )
+        return str(existing[-1])
+    if resume:
+        print(f"note: no checkpoint in {ckpt}; starting from the beginning", file=sys.stderr)
+    shutil.rmtree(ckpt, ignore_errors=True)
+    ckpt.mkdir(parents=True)
+    stamp_file.write_text(json.dumps(stamp, indent=2), encoding="utf-8")
+    return None
+
+
+def _file_sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _adapter_identity(path: Path) -> dict[str, Any]:
+    info = {"path": str(path), "adapter_sha256": _file_sha(path / "adapter_model.safetensors")}
+    meta = path / "training.json"
+    if meta.is_file():
+        try:
+            info["name"] = json.loads(meta.read_text()).get("name")
+        except ValueError:
+            pass
+    return info
+
+
+def _data_identity(f: DataFile, shown: str) -> dict[str, Any]:
+    return {"name": shown, "path": str(f.path), "format": f.format, "rows": len(f.rows),
+            "skipped_rows": len(f.skipped), "sha256": f.sha256}

@@ -1,0 +1,110 @@
+"""TRL trainers for a recipe: ``SFTTrainer`` / ``DPOTrainer`` with a PEFT LoRA adapter (no custom loop).
+
+- SFT: conversational prompt/completion rows, so TRL applies the model's chat template and
+  puts the loss on the completion (the assistant's answer) only.
+- DPO: conversational prompt/chosen/rejected rows. With a new LoRA, the reference model is
+  the base (TRL disables the adapter); continuing an ``init_adapter`` (SFT → DPO), TRL
+  copies it into a frozen ``ref`` adapter, so the reference is the SFT model.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.training.data import DataFile
+from harness.training.recipes import Recipe
+
+
+def versions() -> dict[str, str | None]:
+    """Installed versions of the libraries that shape an adapter."""
+    out: dict[str, str | None] = {}
+    for dist in ("adapter-harness", "torch", "transformers", "peft", "trl", "datasets", "accelerate"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = None
+    return out
+
+
+def step_timer() -> Any:
+    """A TrainerCallback recording the wall seconds of each optimizer step (checkpoint saving excluded)."""
+    from transformers import TrainerCallback
+
+    class StepTimer(TrainerCallback):
+        def __init__(self) -> None:
+            self.seconds: list[float] = []
+            self._last: float | None = None
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self._last = time.perf_counter()
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            now = time.perf_counter()
+            if self._last is not None:
+                self.seconds.append(now - self._last)
+            self._last = now
+
+        def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self._last = time.perf_counter()
+
+        def median(self) -> float | None:
+            return round(statistics.median(self.seconds), 3) if self.seconds else None
+
+    return StepTimer()
+
+
+def load_base(model_path: str) -> tuple[Any, Any]:
+    """(model in float32, tokenizer) — a clear error when the model cannot be found."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model_path)
+        model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
+    except (OSError, ValueError) as exc:
+        raise HarnessError(f"cannot load base model {model_path!r}: {exc}") from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if not tokenizer.chat_template:
+        raise HarnessError(f"base model {model_path!r} has no chat template; conversational training data needs one")
+    return model, tokenizer
+
+
+def _with_adapter(model: Any, init: Path, base_identity_sha: str | None) -> Any:
+    from peft import PeftModel
+
+    meta = init / "training.json"
+    if meta.is_file() and base_identity_sha:
+        trained_on = (json.loads(meta.read_text()).get("base_model") or {}).get("weights_sha256")
+        if trained_on and trained_on != base_identity_sha:
+            raise HarnessError(f"init_adapter {init} was trained on another base model (weights sha256 "
+                               f"{trained_on[:12]}…, this recipe's base is {base_identity_sha[:12]}…)")
+    return PeftModel.from_pretrained(model, str(init), is_trainable=True)
+
+
+def build(recipe: Recipe, args: Any, model_path: str, files: list[DataFile], init: Path | None,
+          callbacks: list[Any], base_sha: str | None = None) -> Any:
+    """The configured TRL trainer, ready for ``.train()``."""
+    from datasets import Dataset
+
+    model, tokenizer = load_base(model_path)
+    if init is not None:
+        model = _with_adapter(model, init, base_sha)
+    peft_config = None if init is not None else recipe.lora_or_default.to_peft()
+    rows = [row for f in files for row in f.rows]
+    dataset = Dataset.from_list(rows)
+    kwargs = dict(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                  peft_config=peft_config, callbacks=callbacks)
+    if recipe.method == "sft":
+        from trl import SFTTrainer
+
+        return SFTTrainer(**kwargs)
+    from trl import DPOTrainer
+
+    return DPOTrainer(**kwargs)

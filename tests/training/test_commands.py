@@ -1,0 +1,65 @@
+"""`harness train` and `harness synth` as registered on an argparse parser (the lead's CLI calls register)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import textwrap
+
+import pytest
+
+from harness.errors import HarnessError, SuiteError
+from harness.training.commands import register
+
+from .conftest import PREF_ROWS, SFT_ROWS
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="harness")
+    register(p.add_subparsers(dest="command", required=True))
+    return p
+
+
+def run(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+def test_train_options_parse():
+    args = parser().parse_args(["train", "r.yaml", "--out", "o", "--resume", "--max-steps", "3", "--overwrite"])
+    assert (args.recipe, args.out, args.resume, args.max_steps, args.overwrite) == ("r.yaml", "o", True, 3, True)
+    assert args.init_adapter is None and args.dry_run is False
+
+
+def test_dry_run_validates_recipe_and_data(data_dir, capsys):
+    (data_dir / "r.yaml").write_text("name: tiny\nmethod: sft\ndata: [sft.jsonl]\n", encoding="utf-8")
+    assert run(["train", str(data_dir / "r.yaml"), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"sft.jsonl: {len(SFT_ROWS)} rows (prompt_response)" in out and "tiny: ok (sft, 4 rows)" in out
+
+
+def test_dry_run_reports_bad_data_with_its_line(data_dir):
+    (data_dir / "bad.jsonl").write_text(json.dumps(PREF_ROWS[0]) + "\n{broken\n", encoding="utf-8")
+    (data_dir / "r.yaml").write_text(textwrap.dedent("""\
+        method: dpo
+        data: [bad.jsonl]
+        """), encoding="utf-8")
+    with pytest.raises(SuiteError, match=r"^bad.jsonl:2: invalid JSON"):
+        run(["train", str(data_dir / "r.yaml"), "--dry-run"])
+
+
+def test_bad_max_steps_is_a_usage_error(data_dir):
+    with pytest.raises(HarnessError, match="--max-steps"):
+        run(["train", "whatever.yaml", "--max-steps", "0"])
+
+
+def test_synth_writes_reproducible_pairs(tmp_path, capsys):
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    assert run(["synth", "--out", str(a), "--n", "12", "--seed", "5"]) == 0
+    assert run(["synth", "--out", str(b), "--n", "12", "--seed", "5"]) == 0
+    assert a.read_bytes() == b.read_bytes()
+    rows = [json.loads(line) for line in a.read_text().splitlines()]
+    assert len(rows) == 12 and set(rows[0]) == {"prompt", "chosen", "rejected", "topic"}
+    assert "wrote 12 preference pairs" in capsys.readouterr().err
+    assert run(["synth", "--out", str(b), "--n", "4", "--topics", "finance"]) == 0
+    assert {json.loads(line)["topic"] for line in b.read_text().splitlines()} == {"finance"}

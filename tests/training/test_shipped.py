@@ -1,0 +1,97 @@
+"""The shipped recipes and data: valid, large enough, reproducible, and held out from the suites."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.training.data import prompt_texts, read_data_file
+from harness.training.recipes import load_recipe
+from harness.training.run import load_data
+from harness.training.synth import generate
+from harness.training.truthfulqa import default_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = sorted((ROOT / "training" / "data").glob("*.jsonl"))
+RECIPES = sorted((ROOT / "training" / "recipes").glob("*.yaml"))
+
+
+def norm(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9$%]+", text.lower()))
+
+
+def suite_prompts() -> list[tuple[str, str]]:
+    out = []
+    for path in sorted((ROOT / "suites").glob("*.yaml")):
+        for case in yaml.safe_load(path.read_text(encoding="utf-8")).get("cases", []):
+            text = case.get("prompt") or "\n".join(m["content"] for m in case.get("messages", []) if m["role"] == "user")
+            out.append((f"{path.name}:{case['id']}", text))
+    return out
+
+
+def test_every_shipped_file_is_valid_with_no_bad_rows():
+    assert DATA, "no shipped training data"
+    for path in DATA:
+        assert read_data_file(path).skipped == []
+
+
+def test_enough_sft_and_preference_rows():
+    counts = {"sft": 0, "preference": 0}
+    for path in DATA:
+        data = read_data_file(path)
+        counts[data.kind] += len(data.rows)
+    assert 150 <= counts["sft"] <= 300 and 150 <= counts["preference"] <= 300, counts
+
+
+def test_refusal_data_teaches_both_directions():
+    """Harmful requests are refused, look-alike benign ones answered (so the adapter does not refuse everything)."""
+    from harness.scorers.refusal import detect_refusal
+
+    for name in ("refusals_sft.jsonl", "refusals_pref.jsonl"):
+        for line in (ROOT / "training" / "data" / name).read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            answer = row["messages"][-1]["content"] if "messages" in row else row["chosen"]
+            refused = detect_refusal(answer).refused
+            assert refused == ("harmful" in row["tags"]), (name, answer)
+
+
+def test_synth_file_is_what_the_command_makes():
+    shipped = [json.loads(line) for line in (ROOT / "training/data/synth_pref.jsonl").read_text().splitlines()]
+    assert shipped == generate(100, seed=0)  # `harness synth --out training/data/synth_pref.jsonl --n 100 --seed 0`
+
+
+def test_no_training_prompt_copies_a_suite_prompt():
+    """Exact and near-exact (character-level) copies; the gate's embedding check covers paraphrases."""
+    suites = [(where, norm(text)) for where, text in suite_prompts()]
+    assert len(suites) > 50
+    for path in DATA:
+        for line, prompt in prompt_texts(read_data_file(path)):
+            mine = norm(prompt)
+            for where, theirs in suites:
+                matcher = difflib.SequenceMatcher(None, mine, theirs, autojunk=False)
+                if matcher.real_quick_ratio() < 0.75 or matcher.quick_ratio() < 0.75:
+                    continue
+                assert matcher.ratio() < 0.75, f"{path.name}:{line} is too close to {where}: {prompt!r}"
+
+
+@pytest.mark.skipif(not (default_dir() / "generation.jsonl").is_file(), reason="no local TruthfulQA copy")
+def test_no_truthfulqa_question_is_committed():
+    questions = [json.loads(line)["question"].strip() for line in (default_dir() / "generation.jsonl").open(encoding="utf-8")]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in DATA)
+    assert [q for q in questions if q in text] == []
+
+
+@pytest.mark.parametrize("path", RECIPES, ids=[p.name for p in RECIPES])
+def test_shipped_recipes_load_with_their_data(path, monkeypatch):
+    recipe = load_recipe(path)
+    if any(source for _, source, _ in recipe.data_items()) and not (default_dir() / "generation.jsonl").is_file():
+        pytest.skip("recipe uses truthfulqa-train and there is no local TruthfulQA copy")
+    monkeypatch.delenv("ADAPTER_HARNESS_TRUTHFULQA", raising=False)
+    files = load_data(recipe)
+    assert all(f.rows for f in files)
+    assert recipe.base_model == "embedded"

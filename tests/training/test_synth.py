@@ -1,0 +1,49 @@
+"""The synthetic preference generator: reproducible with a seed, valid preference JSONL."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.training.data import read_data_file
+from harness.training.synth import TOPICS, generate, write_jsonl
+
+
+def test_same_seed_same_pairs_other_seed_other_pairs():
+    assert generate(60, seed=7) == generate(60, seed=7)
+    assert generate(60, seed=7) != generate(60, seed=8)
+
+
+def test_prompts_are_unique_and_pairs_differ():
+    pairs = generate(150, seed=0)
+    assert len({p["prompt"] for p in pairs}) == 150
+    assert all(p["chosen"] != p["rejected"] for p in pairs)
+    assert all("{" not in p["chosen"] + p["rejected"] + p["prompt"] for p in pairs)  # every slot filled
+
+
+def test_topics_interleave_and_can_be_chosen():
+    pairs = generate(10, seed=1, topics=["benign", "finance"])
+    assert [p["topic"] for p in pairs] == ["benign", "finance"] * 5
+    assert {p["topic"] for p in generate(len(TOPICS) * 4, seed=1)} == set(TOPICS)
+
+
+def test_harmful_pairs_prefer_a_refusal_and_benign_pairs_an_answer():
+    for pair in generate(100, seed=3):
+        if pair["topic"] == "harmful":
+            assert "can't" in pair["chosen"] or "won't" in pair["chosen"]
+        if pair["topic"] == "benign":
+            assert "can't" not in pair["chosen"] and "won't" not in pair["chosen"]
+
+
+def test_too_many_pairs_is_an_error():
+    with pytest.raises(ValueError, match="distinct prompts"):
+        generate(10_000)
+
+
+def test_written_file_is_valid_preference_data(tmp_path):
+    path = tmp_path / "out" / "synth.jsonl"
+    write_jsonl(generate(25, seed=2), path)
+    data = read_data_file(path)
+    assert data.format == "preference" and len(data.rows) == 25
+    first = path.read_bytes()
+    write_jsonl(generate(25, seed=2), path)
+    assert path.read_bytes() == first  # byte-identical on a re-run
