@@ -54,9 +54,17 @@ def _is_suite_path(path: Path, config: pytest.Config) -> bool:
     return any(Path(arg.split("::")[0]).resolve() == path.resolve() for arg in config.args)
 
 
+def _shown_path(path: Path) -> Path:
+    """The path relative to the working directory when below it: shorter messages, stable result keys."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 class SuiteFile(pytest.File):
     def collect(self):
-        suite = load_suite(self.path)
+        suite = load_suite(_shown_path(self.path))
         if suite.skip_reason:
             pytest.skip(f"{suite.name}: {suite.skip_reason}")
         self.suite = suite
@@ -103,7 +111,8 @@ class CaseItem(_SuiteItem):
             return
         if not self.case.critical and _tolerated(self.suite, suite_result, self.case):
             pytest.xfail(f"tolerated by the suite's thresholds — {_scores_line(result)}")
-        raise VerdictFailure(_case_report(result, critical=self.case.critical))
+        where = f"{self.suite.path}:{self.case.line}"
+        raise VerdictFailure(f"{where}: " + _case_report(result, critical=self.case.critical))
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.case.line - 1, f"{self.suite.name}::{self.case.id}"
@@ -120,7 +129,8 @@ class ThresholdItem(_SuiteItem):
     def runtest(self) -> None:
         res = self._threshold_result()
         if not res.holds:
-            raise VerdictFailure(_threshold_report(res, self.result(), self.threshold))
+            where = f"{self.suite.path}:{self.threshold.line}"
+            raise VerdictFailure(f"{where}: " + _threshold_report(res, self.result(), self.threshold))
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.threshold.line - 1, f"{self.suite.name}::{self.name}"

@@ -137,14 +137,14 @@ def test_critical_case_must_pass_on_its_own(pytester, suite_dir, tiny_model_dir)
 def test_failing_threshold_fails_the_run(pytester, suite_dir, tiny_model_dir):
     result = run_suite(pytester, suite_dir, tiny_model_dir, min_pass=0.9)
     result.assert_outcomes(passed=1, failed=2)
-    result.stdout.fnmatch_lines(["*pass_rate = 0.500, needs >= 0.9 (over 2 cases); failing cases: never-passes*"])
+    result.stdout.fnmatch_lines(["*: pass_rate = 0.500, needs >= 0.9 (over 2 cases); failing cases: never-passes*"])
     assert "Traceback" not in result.stdout.str()
     assert result.ret == 1
 
 
 def test_case_report_points_at_yaml_line(pytester, suite_dir, tiny_model_dir):
-    result = run_suite(pytester, suite_dir, tiny_model_dir, min_pass=0.9, extra=("-v",))
-    result.stdout.fnmatch_lines(["*suites/run.yaml:8: run::never-passes*"])
+    result = run_suite(pytester, suite_dir, tiny_model_dir, min_pass=0.9)
+    result.stdout.fnmatch_lines(["*suites/run.yaml:8: case failed*", "*suites/run.yaml:15: pass_rate = 0.500*"])
 
 
 def test_results_json(pytester, suite_dir, tiny_model_dir):

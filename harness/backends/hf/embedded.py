@@ -127,8 +127,14 @@ def _conversion_lock(parent: Path) -> Iterator[None]:
 
 def ensure_embedded_model(progress: bool = True) -> Path:
     """The embedded model as a plain transformers directory, converting the GGUF on first use."""
-    gguf = find_gguf()
     target = embedded_model_dir()
+    try:
+        gguf = find_gguf()
+    except HarnessError:
+        marker = read_marker(target)
+        if marker and marker.get("format") == FORMAT_VERSION and (target / "model.safetensors").is_file():
+            return target  # converted earlier; the wheel is only needed to convert
+        raise
     gguf_sha = _gguf_fingerprint(gguf, read_marker(target))
     if _is_complete(target, gguf_sha):
         return target
@@ -162,12 +168,14 @@ def _install(tmp: Path, target: Path, gguf_sha: str) -> None:
 
 
 def _relax_permissions(directory: Path) -> None:
-    """mkdtemp makes a 0700 dir (and some writers 0600 files); give them the usual umask modes."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(directory, 0o777 & ~umask)
+    """mkdtemp makes a 0700 dir (and some writers 0600 files); give them ordinary cache modes.
+
+    Fixed modes rather than the umask: reading the umask means setting it, which races
+    with other threads.
+    """
+    os.chmod(directory, 0o755)
     for path in directory.iterdir():
-        os.chmod(path, 0o666 & ~umask)
+        os.chmod(path, 0o644)
 
 
 def _convert(gguf: Path, gguf_sha: str, out: Path, progress: bool) -> None:

@@ -27,10 +27,36 @@ TOKEN_BUDGET = 4096  # rows x new tokens per forward: bounds activation and logi
 
 @dataclass
 class _Past:
-    """The KV cache of a forwarded batch: per layer (keys, values) [rows, heads, length, dim] and its mask."""
+    """The KV cache of a forwarded batch, stored as a chain to keep memory flat.
+
+    Each level holds only the keys/values of its own new tokens, per layer
+    [rows, heads, width, dim], plus which row of the parent level each row continues.
+    Storing full caches per level would keep one full-length copy per tree depth alive.
+    """
 
     kv: list[tuple[torch.Tensor, torch.Tensor]]
-    mask: torch.Tensor  # [rows, length], 0 where a row was padded
+    mask: torch.Tensor  # [rows, width], 0 where a row was padded
+    parent_rows: torch.Tensor | None = None
+    parent: _Past | None = None
+
+    def gather(self, rows: torch.Tensor) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], torch.Tensor]:
+        """Full per-layer (keys, values) and mask for ``rows`` of this level, root first."""
+        levels = []
+        level: _Past | None = self
+        while level is not None:
+            levels.append((level, rows))
+            if level.parent_rows is not None:
+                rows = level.parent_rows[rows]
+            level = level.parent
+        levels.reverse()
+        kv = [
+            (
+                torch.cat([lv.kv[i][0][r] for lv, r in levels], dim=2),
+                torch.cat([lv.kv[i][1][r] for lv, r in levels], dim=2),
+            )
+            for i in range(len(self.kv))
+        ]
+        return kv, torch.cat([lv.mask[r] for lv, r in levels], dim=1)
 
 
 def encode_requests(tokenizer, config, requests: Sequence[LoglikelihoodRequest]) -> list[Scored]:
@@ -122,12 +148,14 @@ class LoglikelihoodRunner:
                 keep[row, want.pos - node.start] = True
         cache = None
         mask = seg_mask
+        rows = torch.tensor([row for row, _ in chunk])
         if past is not None:
-            rows = torch.tensor([row for row, _ in chunk])
             from transformers import DynamicCache
 
-            cache = DynamicCache(ddp_cache_data=[(k[rows], v[rows]) for k, v in past.kv])
-            mask = torch.cat([past.mask[rows], seg_mask], dim=1)
+            past_kv, past_mask = past.gather(rows)
+            cache = DynamicCache(ddp_cache_data=past_kv)
+            del past_kv
+            mask = torch.cat([past_mask, seg_mask], dim=1)
         wants_cache = self.share_prefixes and any(n.children for n in nodes)
         kwargs = {}
         if self.keep_logits:
@@ -148,8 +176,12 @@ class LoglikelihoodRunner:
             self._score(nodes, keep, logits)
         if not wants_cache:
             return None
-        layers = out.past_key_values.layers
-        return _Past([(layer.keys, layer.values) for layer in layers], mask)
+        # Keep only this batch's own tokens (copied, so the full-length tensors can be freed).
+        own = [
+            (_own_copy(layer.keys, width), _own_copy(layer.values, width))
+            for layer in out.past_key_values.layers
+        ]
+        return _Past(own, seg_mask, rows if past is not None else None, past)
 
     def _score(self, nodes: list[Node], keep: torch.Tensor, logits: torch.Tensor) -> None:
         """Add log P(target) of every Want in ``nodes``; ``logits`` rows follow ``keep`` row-major."""
@@ -180,3 +212,8 @@ def _full_attention_only(config) -> bool:
     if getattr(config, "sliding_window", None) and getattr(config, "use_sliding_window", True):
         return False
     return True
+
+
+def _own_copy(tensor: torch.Tensor, width: int) -> torch.Tensor:
+    """The last ``width`` positions of a [rows, heads, length, dim] cache tensor, in new storage."""
+    return tensor[:, :, -width:].clone(memory_format=torch.contiguous_format)

@@ -1,0 +1,1 @@
+"""The release gate: hold-out check, adapter registry with manifests, and ``harness gate``."""

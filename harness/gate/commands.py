@@ -1,0 +1,71 @@
+"""CLI: ``harness gate`` and ``harness holdout``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    gate = subparsers.add_parser("gate", help="accept an adapter into adapters/ only if every suite passes")
+    gate.add_argument("--adapter", required=True, help="PEFT LoRA adapter directory (e.g. from 'harness train')")
+    gate.add_argument("--baseline", choices=["base", "previous"], default="base",
+                      help="compare with the base model (default) or the last accepted adapter of this name")
+    gate.add_argument("--suites", nargs="+", default=["suites"], help="suite files or directories (default: suites/)")
+    gate.add_argument("--name", default=None, help="registry name (default: the training run's name)")
+    gate.add_argument("--registry", default="adapters", help="registry directory (default: adapters/)")
+    gate.add_argument("--model", default=None, help="base model: 'embedded' (default), a hub id or a local directory")
+    gate.add_argument("--training", nargs="+", default=["training/data"], help="training data for the hold-out check")
+    gate.add_argument("--holdout-threshold", type=float, default=None,
+                      help="near-duplicate cosine threshold (default 0.9)")
+    gate.add_argument("--batch-size", type=int, default=8)
+    gate.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    gate.set_defaults(func=cmd_gate)
+
+    hold = subparsers.add_parser("holdout", help="check that no training prompt leaks into the suites")
+    hold.add_argument("--training", nargs="+", default=["training/data"], help="training JSONL files or directories")
+    hold.add_argument("--suites", nargs="+", default=["suites"], help="suite files or directories")
+    hold.add_argument("--threshold", type=float, default=None, help="near-duplicate cosine threshold (default 0.9)")
+    hold.set_defaults(func=cmd_holdout)
+
+
+def _default_truthfulqa() -> None:
+    """Point the TruthfulQA source at the checkout's sibling data copy when nothing else is set."""
+    from harness.sources.truthfulqa import DATA_ENV
+    from harness.training.truthfulqa import default_dir
+
+    if DATA_ENV not in os.environ and (default_dir() / "generation.jsonl").is_file():
+        os.environ[DATA_ENV] = str(default_dir())
+
+
+def cmd_holdout(args: argparse.Namespace) -> int:
+    from harness.gate.holdout import DEFAULT_THRESHOLD, check_holdout
+
+    _default_truthfulqa()
+    report = check_holdout(args.training, args.suites, threshold=args.threshold or DEFAULT_THRESHOLD)
+    print(report.summary(limit=100))
+    print("hold-out: PASS" if report.passed else "hold-out: FAIL")
+    return 0 if report.passed else 1
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    from harness.gate.gate import run_gate
+
+    _default_truthfulqa()
+    result = run_gate(
+        args.adapter, model=args.model, baseline=args.baseline, suites=args.suites, name=args.name,
+        registry_dir=args.registry, training=args.training, holdout_threshold=args.holdout_threshold,
+        batch_size=args.batch_size, progress=not args.quiet,
+    )
+    print(f"\ncandidate: {result.candidate.identity.label()}")
+    if result.baseline is not None:
+        print(f"baseline:  {result.baseline.identity.label()}")
+    print(result.table)
+    if result.accepted:
+        print(f"\nverdict: ACCEPTED -> {result.published}")
+        return 0
+    print("\nverdict: REJECTED (nothing written to the registry)")
+    for line in result.failures:
+        print(f"  {line}", file=sys.stderr)
+    return 1

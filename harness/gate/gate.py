@@ -1,0 +1,236 @@
+"""``harness gate``: accept an adapter into the registry only if the suites say so.
+
+Order of work: adapter files checked → hold-out check → applied-check (the adapter must
+change the model's log-probs on a canary prompt) and integrity against the base model →
+every suite on baseline and candidate (:func:`harness.evaluate.evaluate`) → verdict. An
+accepted adapter is published atomically with a manifest; a rejected one writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import re
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.gate import manifest as registry
+from harness.results import RunResult
+
+CANARY_CONTEXT = (("user", "Name three colours of the rainbow and one fruit."),)
+CANARY_CONTINUATION = " Red, orange and yellow; and a banana."
+APPLIED_TOLERANCE = 1e-6
+
+
+@dataclass
+class GateResult:
+    accepted: bool
+    candidate: RunResult
+    baseline: RunResult | None
+    published: Path | None
+    table: str
+    failures: list[str]
+
+
+def adapter_name(adapter_dir: Path, name: str | None) -> str:
+    """--name, else the training run's name (training.json), else the folder name."""
+    if name:
+        return registry.check_name(name)
+    info = _training_info(adapter_dir)
+    guess = (info or {}).get("name") or adapter_dir.resolve().name
+    return registry.check_name(re.sub(r"[^A-Za-z0-9_.-]+", "-", str(guess)).strip(".-") or "adapter")
+
+
+def applied_check(model: str | None, adapter: str, *, batch_size: int = 8) -> tuple[str | None, float, float]:
+    """(base weights sha256, base log-prob, adapter log-prob) of the canary; refuses a no-op adapter.
+
+    Also verifies the adapter's integrity against the base model actually loaded.
+    """
+    import gc
+
+    from harness.backend import LoglikelihoodRequest
+    from harness.backends import load_backend
+
+    request = [LoglikelihoodRequest(CANARY_CONTEXT, CANARY_CONTINUATION)]
+    base = load_backend(model, None, batch_size=batch_size, progress=False)
+    base_sha = base.identity.model_sha256
+    base_lp = base.loglikelihood(request)[0]
+    del base
+    gc.collect()
+    registry.verify_adapter(adapter, base_sha)
+    tuned = load_backend(model, adapter, batch_size=batch_size, progress=False)
+    tuned_lp = tuned.loglikelihood(request)[0]
+    del tuned
+    gc.collect()
+    if abs(tuned_lp - base_lp) <= APPLIED_TOLERANCE:
+        raise HarnessError(
+            f"adapter {adapter} does not change the model: the canary's log-prob is {tuned_lp:.6f} with and "
+            "without it. The adapter was not applied (wrong target modules for this architecture?) or its "
+            "weights are all zero (an untrained LoRA); refusing to score it"
+        )
+    return base_sha, base_lp, tuned_lp
+
+
+def compare_table(candidate: RunResult, baseline: RunResult | None) -> str:
+    """suite, metric, base, adapter, delta, threshold, pass — one row per threshold."""
+    from harness.table import fmt, render
+
+    rows = []
+    for suite in candidate.suites.values():
+        if suite.skipped:
+            rows.append([suite.name, "(skipped)", "", "", "", suite.skipped[:50], "skip"])
+            continue
+        for t in suite.thresholds:
+            delta = "—" if t.value is None or t.baseline is None else f"{t.value - t.baseline:+.3f}"
+            verdict = "pass" if t.holds and not t.regressed else "REGRESSED" if t.holds else "FAIL"
+            rule = t.rule.split(" ", 1)[1] + (f" (max drop {t.max_regression:g})" if baseline else "")
+            rows.append([suite.name, t.key, fmt(t.baseline), fmt(t.value), delta, rule, verdict])
+        critical = [c.case_id for c in suite.cases.values() if c.critical and not c.passed]
+        if critical:
+            shown = ", ".join(critical)[:50]
+            rows.append([suite.name, "critical cases", "", f"{len(critical)} failed", "", shown, "FAIL"])
+    return render(["suite", "metric", "base", "adapter", "delta", "threshold", "pass"], rows)
+
+
+def failures(candidate: RunResult) -> list[str]:
+    """One line per failing threshold, regression or critical case."""
+    out = []
+    for suite in candidate.suites.values():
+        if suite.skipped:
+            continue
+        for t in suite.thresholds:
+            value = "no value" if t.value is None else f"{t.value:.3f}"
+            if not t.holds:
+                out.append(f"{suite.path}:{t.line}: {t.rule} does not hold ({value})")
+            elif t.regressed:
+                out.append(f"{suite.path}:{t.line}: {t.key} regressed from {t.baseline:.3f} to {value} "
+                           f"(more than max_regression {t.max_regression:g})")
+        for case in suite.cases.values():
+            if case.critical and not case.passed:
+                out.append(f"{suite.path}:{case.line}: critical case {case.case_id} failed")
+    return out
+
+
+def build_manifest(adapter_dir: Path, name: str, candidate: RunResult, baseline: RunResult | None,
+                   baseline_label: str, suite_paths: list[str]) -> dict[str, Any]:
+    """Everything needed to trace an accepted adapter back to its weights, data and evidence."""
+    info = _training_info(adapter_dir) or {}
+    ident = candidate.identity
+    metrics = {}
+    for path, suite in candidate.suites.items():
+        before = baseline.suites[path].metrics if baseline and path in baseline.suites else None
+        metrics[suite.name] = {
+            "path": path, "verdict": suite.verdict, "before": before, "after": suite.metrics,
+            "thresholds": [t.to_dict() for t in suite.thresholds],
+        }
+    return {
+        "manifest_version": 1,
+        "name": name,
+        "version": None,  # set when published
+        "verdict": "accepted",
+        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "base_model": {"id": ident.model, "weights_sha256": ident.model_sha256,
+                       "training_id": (info.get("base_model") or {}).get("id")},
+        "adapter": {"source": str(adapter_dir), "weights_sha256": registry.sha256_file(adapter_dir / registry.WEIGHTS)},
+        "baseline": {"kind": baseline_label, "model": baseline.identity.label() if baseline else None,
+                     "adapter_sha256": baseline.identity.adapter_sha256 if baseline else None},
+        "recipe": info.get("recipe"),
+        "method": info.get("method"),
+        "data": [{"name": d.get("name"), "sha256": d.get("sha256"), "rows": d.get("rows")}
+                 for d in info.get("data", [])],
+        "seed": info.get("seed"),
+        "suites": [{"path": p, "sha256": registry.sha256_file(Path(p))} for p in suite_paths],
+        "metrics": metrics,
+        "versions": _versions(),
+    }
+
+
+def _versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for dist in ("adapter-harness", "torch", "transformers", "peft", "trl"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = None
+    return out
+
+
+def _training_info(adapter_dir: Path) -> dict[str, Any] | None:
+    path = adapter_dir / "training.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, ValueError):
+        return None
+
+
+def baseline_for(baseline: str, name: str, registry_dir: str | Path, model: str | None):
+    """The ModelSpec to compare with: the base model, or the last accepted version of ``name``."""
+    from harness.evaluate import ModelSpec
+
+    if baseline == "base":
+        return ModelSpec(model, None)
+    if baseline != "previous":
+        raise HarnessError(f"--baseline must be 'base' or 'previous', got {baseline!r}")
+    prev = registry.latest(registry_dir, name)
+    if prev is None:
+        raise HarnessError(
+            f"--baseline previous: no accepted adapter named {name!r} in {registry_dir}/ yet; use --baseline base"
+        )
+    return ModelSpec(model, str(prev))
+
+
+def run_gate(
+    adapter: str,
+    *,
+    model: str | None = None,
+    baseline: str = "base",
+    suites: list[str] | None = None,
+    name: str | None = None,
+    registry_dir: str = "adapters",
+    training: list[str] | None = None,
+    holdout_threshold: float | None = None,
+    batch_size: int = 8,
+    progress: bool = True,
+) -> GateResult:
+    """The whole gate (see the module docstring). Raises HarnessError before scoring on a refusal."""
+    from harness.backends.hf.loading import check_adapter_dir
+    from harness.cli import find_suites
+    from harness.evaluate import ModelSpec, evaluate
+    from harness.gate.holdout import DEFAULT_THRESHOLD, check_holdout
+    from harness.loader import load_suite
+
+    adapter_dir = check_adapter_dir(adapter)
+    name = adapter_name(adapter_dir, name)
+    suite_paths = [str(p) for p in find_suites(suites or ["suites"])]
+    base_spec = baseline_for(baseline, name, registry_dir, model)
+
+    loaded = [load_suite(p) for p in suite_paths]
+    holdout = check_holdout(training or ["training/data"], suite_paths, loaded_suites=loaded,
+                            threshold=holdout_threshold or DEFAULT_THRESHOLD)
+    if not holdout.passed:
+        raise HarnessError("training data leaks into the suites; remove or rewrite these rows:\n" + holdout.summary())
+    _say(f"hold-out check passed ({holdout.n_training} training prompts vs {holdout.n_suite} suite prompts)", progress)
+    base_sha, base_lp, tuned_lp = applied_check(model, str(adapter_dir), batch_size=batch_size)
+    _say(f"applied-check passed: canary log-prob {base_lp:.3f} (base) -> {tuned_lp:.3f} (adapter)", progress)
+    if base_spec.adapter:
+        registry.verify_adapter(base_spec.adapter, base_sha)
+
+    candidate, base_run = evaluate(loaded, ModelSpec(model, str(adapter_dir)), base_spec,
+                                   batch_size=batch_size, progress=progress)
+    table = compare_table(candidate, base_run)
+    failed = failures(candidate)
+    published = None
+    if candidate.passed:
+        doc = build_manifest(adapter_dir, name, candidate, base_run, baseline, suite_paths)
+        published = registry.publish(adapter_dir, registry_dir, name, doc)
+    return GateResult(candidate.passed, candidate, base_run, published, table, failed)
+
+
+def _say(text: str, progress: bool) -> None:
+    if progress:
+        print(text, file=sys.stderr)
