@@ -96,6 +96,9 @@ def make_parser() -> argparse.ArgumentParser:
     from harness.store.commands import register as register_store
 
     register_store(sub)
+    from harness.gate.commands import register as register_gate
+
+    register_gate(sub)
     return parser
 
 

@@ -133,31 +133,20 @@ def publish(adapter_dir: str | Path, registry: str | Path, name: str, manifest: 
                 shutil.copy2(item, tmp / item.name)
         if sha256_file(tmp / WEIGHTS) != manifest["adapter"]["weights_sha256"]:
             raise HarnessError(f"adapter {adapter_dir}: the weights changed while the gate was running; run it again")
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         tmp.chmod(0o755)  # mkdtemp makes it private; a published adapter is an ordinary readable folder
         (registry / name).mkdir(exist_ok=True)
         while True:  # another gate may publish the same name concurrently: take the next free number
             last = latest(registry, name)
             number = int(last.name[1:]) + 1 if last else 1
             target = registry / name / f"v{number}"
+            doc = {**manifest, "version": f"v{number}"}
+            (tmp / MANIFEST).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
             try:
-                os.rename(tmp, target)
+                os.rename(tmp, target)  # the one step that makes the version visible
             except OSError:
                 if target.exists():
                     continue
                 raise
-            _write_version(tmp, target, number)
             return target
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _write_version(tmp: Path, target: Path, number: int) -> None:
-    """Record the version number in the published manifest (known only after the rename won)."""
-    path = target / MANIFEST
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("version") != f"v{number}":
-        data["version"] = f"v{number}"
-        staged = target / f".{MANIFEST}.tmp"
-        staged.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(staged, path)

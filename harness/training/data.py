@@ -90,10 +90,18 @@ class DataFile:
     lines: list[int]
     sha256: str
     skipped: list[DataError] = field(default_factory=list)
+    chosen_only: bool = False  # preference rows turned into SFT rows (prompt → chosen)
 
     @property
     def kind(self) -> str:
-        return FORMATS[self.format].kind
+        return "sft" if self.chosen_only else FORMATS[self.format].kind
+
+    def as_sft(self) -> DataFile:
+        """Preference rows as SFT prompt/completion rows that teach the chosen answer."""
+        if FORMATS[self.format].kind != "preference":
+            return self
+        rows = [{"prompt": r["prompt"], "completion": r["chosen"]} for r in self.rows]
+        return DataFile(self.path, self.format, rows, self.lines, self.sha256, self.skipped, chosen_only=True)
 
 
 def signature(row: dict[str, Any]) -> str | None:
@@ -168,7 +176,7 @@ def prompt_texts(data: DataFile) -> list[tuple[int, str]]:
     for line, row in zip(data.lines, data.rows, strict=True):
         if "text" in row:
             out.append((line, row["text"]))
-        else:
+        else:  # SFT and preference rows alike start with the conversational prompt
             user = [m["content"] for m in row["prompt"] if m["role"] == "user"]
             out.append((line, "\n".join(user)))
     return out

@@ -117,6 +117,7 @@ class Recipe(Strict):
     seed: int = 0
     data: list[Annotated[Any, AfterValidator(_data_item)]] = Field(min_length=1)  # paths, {source: params}
     skip_invalid_rows: bool = False
+    sft_on_chosen: bool = False  # sft: preference files contribute their (prompt, chosen) pairs
     init_adapter: str | None = None
     lora: LoraSection | None = None
     train: TrainSection = Field(default_factory=TrainSection)
@@ -128,6 +129,8 @@ class Recipe(Strict):
     def _consistent(self) -> Recipe:
         if self.dpo is not None and self.method != "dpo":
             raise ValueError("'dpo' settings need 'method: dpo'")
+        if self.sft_on_chosen and self.method != "sft":
+            raise ValueError("'sft_on_chosen' needs 'method: sft' (DPO uses both answers of a pair)")
         if self.method == "dpo" and self.train.group_by_length:
             raise ValueError("train.group_by_length is for 'method: sft' only (TRL's DPO data has no single length)")
         if self.init_adapter and self.lora is not None:

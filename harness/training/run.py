@@ -47,10 +47,13 @@ def load_data(recipe: Recipe) -> list[DataFile]:
             files.append(load_truthfulqa_train(TruthfulQATrainParams.model_validate(params), recipe.base_dir))
         else:
             files.append(read_data_file(recipe.resolve(shown), skip_invalid=recipe.skip_invalid_rows, display=shown))
+    if recipe.sft_on_chosen:
+        files = [f.as_sft() for f in files]
     wanted = "sft" if recipe.method == "sft" else "preference"
     for f, (shown, _, _) in zip(files, recipe.data_items(), strict=True):
         if f.kind != wanted:
-            hint = "use 'method: dpo'" if f.kind == "preference" else "use 'method: sft'"
+            hint = ("use 'method: dpo', or 'sft_on_chosen: true' to learn the chosen answers"
+                    if f.kind == "preference" else "use 'method: sft'")
             raise DataError(shown, None, None, f"'{f.format}' rows are {f.kind} data but the recipe is 'method: {recipe.method}'; {hint}")
     kinds = {"text" if f.format == "text" else "chat" for f in files}
     if len(kinds) > 1:
@@ -223,4 +226,4 @@ def _adapter_identity(path: Path) -> dict[str, Any]:
 
 def _data_identity(f: DataFile, shown: str) -> dict[str, Any]:
     return {"name": shown, "path": str(f.path), "format": f.format, "rows": len(f.rows),
-            "skipped_rows": len(f.skipped), "sha256": f.sha256}
+            "skipped_rows": len(f.skipped), "sha256": f.sha256, "chosen_only": f.chosen_only}

@@ -56,6 +56,17 @@ def test_tree_covers_every_position_once_and_shares_prefixes():
     assert sorted(seen) == sorted((w.request, w.pos, w.target) for s in inputs for w in s.wants)
 
 
+def test_deeply_nested_inputs_build_without_recursion():
+    chain = [Scored(tuple(range(1, n + 1)), [Want(n, n - 1, 0)]) for n in range(1, 3001)]
+    roots = prefix_tree.build(chain)
+    assert prefix_tree.count_tokens(roots) == 3000
+    depth, node = 1, roots[0]
+    while node.children:
+        (node,) = node.children
+        depth += 1
+    assert depth == 3000
+
+
 def test_tree_rejects_empty_input():
     with pytest.raises(ValueError):
         prefix_tree.build([Scored((), [])])

@@ -13,7 +13,7 @@ import pytest
 ACCEPT_SUITE = """\
 name: gate-accept
 description: any short answer passes, so a working adapter is accepted
-generation: {max_new_tokens: 6}
+generation: {max_new_tokens: 4}
 cases:
   - id: capital
     prompt: What is the capital of France?
@@ -28,7 +28,7 @@ thresholds:
 REJECT_SUITE = """\
 name: gate-reject
 description: asks for a word no answer contains, so the threshold cannot hold
-generation: {max_new_tokens: 6}
+generation: {max_new_tokens: 4}
 cases:
   - id: capital
     prompt: What is the capital of France?

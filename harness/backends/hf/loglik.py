@@ -111,18 +111,28 @@ class LoglikelihoodRunner:
         return self._totals
 
     def _run(self, items: list[tuple[int, Node]], past: _Past | None) -> None:
-        """Forward ``items`` (parent row, node) in batches, each followed by its subtrees."""
-        # Longest first, so rows of a batch have similar lengths; parents stay grouped within
-        # equal lengths, which keeps the cache gathers local.
-        items = sorted(items, key=lambda item: (-len(item[1].tokens), item[0]))
-        for chunk in self._chunks(items):
-            new_past = self._forward(chunk, past)
+        """Forward ``items`` (parent row, node) in batches, each batch followed by its subtrees.
+
+        Depth-first with an explicit stack (trees of nested prefixes can be deep); only the
+        caches on the current path are alive at any time.
+        """
+        stack = [(self._chunks(items), past)]
+        while stack:
+            chunks, parent = stack[-1]
+            chunk = next(chunks, None)
+            if chunk is None:
+                stack.pop()
+                continue
+            new_past = self._forward(chunk, parent)
             children = [(row, child) for row, (_, node) in enumerate(chunk) for child in node.children]
             if children:
-                self._run(children, new_past)
-            del new_past
+                stack.append((self._chunks(children), new_past))
 
     def _chunks(self, items: list[tuple[int, Node]]):
+        """Batches of at most ``batch_size`` rows and TOKEN_BUDGET padded tokens."""
+        # Longest first, so rows of a batch have similar lengths; ties keep rows of one parent
+        # together.
+        items = sorted(items, key=lambda item: (-len(item[1].tokens), item[0]))
         chunk: list[tuple[int, Node]] = []
         for item in items:
             longest = len(chunk[0][1].tokens) if chunk else len(item[1].tokens)

@@ -55,34 +55,38 @@ def build(inputs: list[Scored]) -> list[Node]:
         merged.setdefault(item.tokens, []).extend(item.wants)
     seqs = sorted(merged)
     wants = [merged[s] for s in seqs]
-    return _split(seqs, wants, 0, len(seqs), 0)
+    roots: list[Node] = []
+    # Iterative (nested prefixes can make the tree as deep as there are inputs). Each stack
+    # entry: sorted seqs[lo:hi] share their first ``depth`` tokens; their nodes go to ``out``.
+    stack = [(0, len(seqs), 0, roots)]
+    while stack:
+        lo, hi, depth, out = stack.pop()
+        for i, j in _runs(seqs, lo, hi, depth):
+            # In sorted order the common prefix of a range is the common prefix of its two ends.
+            end = len(os.path.commonprefix([seqs[i], seqs[j - 1]]))
+            node = Node(start=depth, tokens=seqs[i][depth:end])
+            for k in range(i, j):
+                node.wants.extend(w for w in wants[k] if depth <= w.pos < end)
+            out.append(node)
+            stack.append((i, j, end, node.children))
+    return roots
 
 
-def _split(seqs: list[tuple[int, ...]], wants: list[list[Want]], lo: int, hi: int, depth: int) -> list[Node]:
-    """Nodes for ``seqs[lo:hi]`` (sorted, sharing their first ``depth`` tokens), one per next token."""
-    nodes = []
+def _runs(seqs: list[tuple[int, ...]], lo: int, hi: int, depth: int):
+    """(i, j) ranges of ``seqs[lo:hi]`` with the same token at ``depth``.
+
+    A sequence that ends exactly at ``depth`` (sorted first) belongs to the parent node.
+    """
     i = lo
     while i < hi:
-        first = seqs[i][depth] if len(seqs[i]) > depth else None
-        j = i + 1
-        while j < hi and len(seqs[j]) > depth and seqs[j][depth] == first:
-            j += 1
-        if first is None:  # seqs[i] ends exactly at depth: it was handled by its parent
-            i = j
+        if len(seqs[i]) <= depth:
+            i += 1
             continue
-        nodes.append(_node(seqs, wants, i, j, depth))
+        j = i + 1
+        while j < hi and seqs[j][depth] == seqs[i][depth]:
+            j += 1
+        yield i, j
         i = j
-    return nodes
-
-
-def _node(seqs: list[tuple[int, ...]], wants: list[list[Want]], lo: int, hi: int, depth: int) -> Node:
-    # In sorted order the common prefix of a range is the common prefix of its two ends.
-    end = len(os.path.commonprefix([seqs[lo], seqs[hi - 1]]))
-    node = Node(start=depth, tokens=seqs[lo][depth:end])
-    for k in range(lo, hi):
-        node.wants.extend(w for w in wants[k] if depth <= w.pos < end)
-    node.children = _split(seqs, wants, lo, hi, end)
-    return node
 
 
 def count_tokens(nodes: list[Node]) -> int:
