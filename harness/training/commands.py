@@ -94,7 +94,10 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
     if args.n < 1:
         raise_usage("--n must be at least 1")
-    pairs = generate(args.n, seed=args.seed, topics=args.topics)
+    try:
+        pairs = generate(args.n, seed=args.seed, topics=args.topics)
+    except ValueError as exc:  # more pairs than the templates can make
+        raise_usage(str(exc))
     write_jsonl(pairs, args.out)
     print(f"wrote {len(pairs)} preference pairs to {args.out}", file=sys.stderr)
     return 0

@@ -24,7 +24,8 @@ bad rows are dropped and returned as warnings. A file with no valid row is alway
 **Conversion.** SFT rows become conversational prompt/completion pairs (``prompt`` = every
 message before the final assistant turn, ``completion`` = that turn), so TRL applies the
 model's chat template and computes the loss on the answer only; ``text`` rows stay plain
-language-modelling text. Preference rows become conversational ``prompt``/``chosen``/``rejected``.
+language-modelling text. Preference rows become conversational ``prompt``/``chosen``/``rejected``;
+an SFT recipe with ``sft_on_chosen: true`` may use them too, each pair teaching its chosen answer.
 """
 
 from __future__ import annotations

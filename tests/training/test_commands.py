@@ -63,3 +63,9 @@ def test_synth_writes_reproducible_pairs(tmp_path, capsys):
     assert "wrote 12 preference pairs" in capsys.readouterr().err
     assert run(["synth", "--out", str(b), "--n", "4", "--topics", "finance"]) == 0
     assert {json.loads(line)["topic"] for line in b.read_text().splitlines()} == {"finance"}
+
+
+def test_synth_refuses_more_pairs_than_it_can_make(tmp_path):
+    with pytest.raises(HarnessError, match="distinct prompts"):
+        run(["synth", "--out", str(tmp_path / "x.jsonl"), "--n", "100000"])
+    assert not (tmp_path / "x.jsonl").exists()

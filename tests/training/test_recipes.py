@@ -87,6 +87,8 @@ def test_inconsistent_sections(tmp_path):
     assert "'dpo' settings need 'method: dpo'" in message
     message = error_of(tmp_path, "method: dpo\ndata: [p.jsonl]\ntrain: {group_by_length: true}\n")
     assert "train.group_by_length is for 'method: sft' only" in message
+    message = error_of(tmp_path, "method: dpo\ndata: [p.jsonl]\nsft_on_chosen: true\n")
+    assert "'sft_on_chosen' needs 'method: sft'" in message
     message = error_of(tmp_path, SFT + "init_adapter: ../sft\n")
     assert "set either 'lora' (a new adapter) or 'init_adapter'" in message
 

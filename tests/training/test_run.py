@@ -12,7 +12,7 @@ import pytest
 from harness.errors import HarnessError
 from harness.training.data import DataError
 from harness.training.recipes import load_recipe
-from harness.training.run import train
+from harness.training.run import load_data, train
 
 TINY_TRAIN = "train: {max_steps: 2, batch_size: 2, max_length: 48, learning_rate: 5.0e-3, save_steps: 1, logging_steps: 1}"
 
@@ -157,6 +157,10 @@ def test_data_that_does_not_suit_the_method_is_refused_before_loading(data_dir):
     r = recipe(data_dir, "method: sft\ndata: [sft.jsonl, text.jsonl]\n")
     with pytest.raises(HarnessError, match="cannot be mixed"):
         train(r, data_dir / "out")
+    r = recipe(data_dir, "method: sft\nsft_on_chosen: true\ndata: [sft.jsonl, pref.jsonl]\n")
+    files = load_data(r)  # preference rows teach their chosen answer
+    assert [f.kind for f in files] == ["sft", "sft"] and files[1].chosen_only
+    assert files[1].rows[0]["completion"] == [{"role": "assistant", "content": "I can't help with that."}]
     r = recipe(data_dir, "method: dpo\ndata: [pref.jsonl]\ninit_adapter: missing\n")
     with pytest.raises(HarnessError, match="no adapter at"):
         train(r, data_dir / "out")

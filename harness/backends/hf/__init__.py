@@ -1,12 +1,15 @@
 """Hugging Face transformers (+PEFT) backend, and the embedded SmolLM2-135M-Instruct.
 
-The only package of the harness that imports transformers/peft to run a model.
+The only package of the harness that imports transformers/peft to run a model. Importing
+this package (or ``.embedded``) is cheap; torch and transformers load on first real use.
 """
 
 from __future__ import annotations
 
-from .backend import HFBackend
-from .loading import load
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .backend import HFBackend
 
 __all__ = ["HFBackend", "load_hf_backend"]
 
@@ -20,5 +23,16 @@ def load_hf_backend(
     progress: bool = True,
 ) -> HFBackend:
     """Load ``model`` (None/'embedded', a local directory or a hub id) with an optional LoRA adapter."""
+    from .backend import HFBackend
+    from .loading import load
+
     loaded = load(model, adapter, device=device, progress=progress)
     return HFBackend(loaded.model, loaded.tokenizer, loaded.identity, batch_size=batch_size, progress=progress)
+
+
+def __getattr__(name: str):
+    if name == "HFBackend":
+        from .backend import HFBackend
+
+        return HFBackend
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

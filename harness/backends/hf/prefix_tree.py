@@ -9,7 +9,6 @@ of every input exactly once.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 
@@ -28,6 +27,7 @@ class Node:
     tokens: tuple[int, ...]
     children: list[Node] = field(default_factory=list)
     wants: list[Want] = field(default_factory=list)
+    parent: Node | None = field(default=None, repr=False, compare=False)
 
     @property
     def end(self) -> int:
@@ -54,22 +54,42 @@ def build(inputs: list[Scored]) -> list[Node]:
             raise ValueError("empty model input")
         merged.setdefault(item.tokens, []).extend(item.wants)
     seqs = sorted(merged)
-    wants = [merged[s] for s in seqs]
     roots: list[Node] = []
     # Iterative (nested prefixes can make the tree as deep as there are inputs). Each stack
-    # entry: sorted seqs[lo:hi] share their first ``depth`` tokens; their nodes go to ``out``.
-    stack = [(0, len(seqs), 0, roots)]
+    # entry: sorted seqs[lo:hi] share their first ``depth`` tokens; their nodes go under ``parent``.
+    stack: list[tuple[int, int, int, Node | None]] = [(0, len(seqs), 0, None)]
     while stack:
-        lo, hi, depth, out = stack.pop()
+        lo, hi, depth, parent = stack.pop()
         for i, j in _runs(seqs, lo, hi, depth):
             # In sorted order the common prefix of a range is the common prefix of its two ends.
-            end = len(os.path.commonprefix([seqs[i], seqs[j - 1]]))
-            node = Node(start=depth, tokens=seqs[i][depth:end])
-            for k in range(i, j):
-                node.wants.extend(w for w in wants[k] if depth <= w.pos < end)
-            out.append(node)
-            stack.append((i, j, end, node.children))
+            end = _common_prefix(seqs[i], seqs[j - 1], depth)
+            node = Node(start=depth, tokens=seqs[i][depth:end], parent=parent)
+            (parent.children if parent else roots).append(node)
+            if len(seqs[i]) == end:  # seqs[i] ends here: hand its wants to the nodes covering them
+                _place(node, merged[seqs[i]])
+            stack.append((i, j, end, node))
     return roots
+
+
+def _common_prefix(a: tuple[int, ...], b: tuple[int, ...], known: int) -> int:
+    """Length of the common prefix of ``a`` and ``b``, which share their first ``known`` tokens."""
+    n = min(len(a), len(b))
+    i = known
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def _place(leaf: Node, wants: list[Want]) -> None:
+    """Attach each Want to the node on the leaf's root path that holds its position.
+
+    Wants sit at the end of an input, so the walk up is short.
+    """
+    node = leaf
+    for want in sorted(wants, key=lambda w: -w.pos):  # descending, so the walk only goes up
+        while want.pos < node.start:
+            node = node.parent
+        node.wants.append(want)
 
 
 def _runs(seqs: list[tuple[int, ...]], lo: int, hi: int, depth: int):
