@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import torch
 from tqdm.auto import tqdm
@@ -20,43 +19,10 @@ from tqdm.auto import tqdm
 from harness.backend import LoglikelihoodRequest
 
 from . import prefix_tree, text
+from .kvcache import Level, assemble, own_tokens
 from .prefix_tree import Node, Scored, Want
 
 TOKEN_BUDGET = 4096  # rows x new tokens per forward: bounds activation and logit memory
-
-
-@dataclass
-class _Past:
-    """The KV cache of a forwarded batch, stored as a chain to keep memory flat.
-
-    Each level holds only the keys/values of its own new tokens, per layer
-    [rows, heads, width, dim], plus which row of the parent level each row continues.
-    Storing full caches per level would keep one full-length copy per tree depth alive.
-    """
-
-    kv: list[tuple[torch.Tensor, torch.Tensor]]
-    mask: torch.Tensor  # [rows, width], 0 where a row was padded
-    parent_rows: torch.Tensor | None = None
-    parent: _Past | None = None
-
-    def gather(self, rows: torch.Tensor) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], torch.Tensor]:
-        """Full per-layer (keys, values) and mask for ``rows`` of this level, root first."""
-        levels = []
-        level: _Past | None = self
-        while level is not None:
-            levels.append((level, rows))
-            if level.parent_rows is not None:
-                rows = level.parent_rows[rows]
-            level = level.parent
-        levels.reverse()
-        kv = [
-            (
-                torch.cat([lv.kv[i][0][r] for lv, r in levels], dim=2),
-                torch.cat([lv.kv[i][1][r] for lv, r in levels], dim=2),
-            )
-            for i in range(len(self.kv))
-        ]
-        return kv, torch.cat([lv.mask[r] for lv, r in levels], dim=1)
 
 
 def encode_requests(tokenizer, config, requests: Sequence[LoglikelihoodRequest]) -> list[Scored]:
@@ -110,7 +76,7 @@ class LoglikelihoodRunner:
         self._bar.close()
         return self._totals
 
-    def _run(self, items: list[tuple[int, Node]], past: _Past | None) -> None:
+    def _run(self, items: list[tuple[int, Node]], past: Level | None) -> None:
         """Forward ``items`` (parent row, node) in batches, each batch followed by its subtrees.
 
         Depth-first with an explicit stack (trees of nested prefixes can be deep); only the
@@ -143,7 +109,7 @@ class LoglikelihoodRunner:
         if chunk:
             yield chunk
 
-    def _forward(self, chunk: list[tuple[int, Node]], past: _Past | None) -> _Past | None:
+    def _forward(self, chunk: list[tuple[int, Node]], past: Level | None) -> Level | None:
         nodes = [node for _, node in chunk]
         width = max(len(n.tokens) for n in nodes)
         ids = torch.full((len(nodes), width), self.pad_id, dtype=torch.long)
@@ -160,11 +126,7 @@ class LoglikelihoodRunner:
         mask = seg_mask
         rows = torch.tensor([row for row, _ in chunk])
         if past is not None:
-            from transformers import DynamicCache
-
-            past_kv, past_mask = past.gather(rows)
-            cache = DynamicCache(ddp_cache_data=past_kv)
-            del past_kv
+            cache, past_mask = assemble(past, rows, room=width)
             mask = torch.cat([past_mask, seg_mask], dim=1)
         wants_cache = self.share_prefixes and any(n.children for n in nodes)
         kwargs = {}
@@ -186,12 +148,7 @@ class LoglikelihoodRunner:
             self._score(nodes, keep, logits)
         if not wants_cache:
             return None
-        # Keep only this batch's own tokens (copied, so the full-length tensors can be freed).
-        own = [
-            (_own_copy(layer.keys, width), _own_copy(layer.values, width))
-            for layer in out.past_key_values.layers
-        ]
-        return _Past(own, seg_mask, rows if past is not None else None, past)
+        return Level(own_tokens(out.past_key_values, width), seg_mask, rows if past is not None else None, past)
 
     def _score(self, nodes: list[Node], keep: torch.Tensor, logits: torch.Tensor) -> None:
         """Add log P(target) of every Want in ``nodes``; ``logits`` rows follow ``keep`` row-major."""
@@ -223,7 +180,3 @@ def _full_attention_only(config) -> bool:
         return False
     return True
 
-
-def _own_copy(tensor: torch.Tensor, width: int) -> torch.Tensor:
-    """The last ``width`` positions of a [rows, heads, length, dim] cache tensor, in new storage."""
-    return tensor[:, :, -width:].clone(memory_format=torch.contiguous_format)
