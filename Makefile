@@ -25,8 +25,8 @@ setup: $(STAMP)
 	$(PY) -m harness prepare
 
 demo: setup
-	@# exit 1 = the base model fails the gate (expected, and shown); anything else is a real error
-	$(PY) -m harness run suites/ --results runs/demo-results.json; rc=$$?; test $$rc -le 1
+	@# the whole loop: base model on every suite -> LoRA SFT -> DPO -> gate -> before/after report
+	$(PY) -m harness demo
 
 test: setup
 	sh reports/install_chromium.sh

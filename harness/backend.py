@@ -54,6 +54,9 @@ class ModelIdentity:
     model_sha256: str | None = None
     adapter_sha256: str | None = None
     details: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # sha256 of the tokenizer files and chat template: they turn prompts into tokens, so a
+    # cached result is only valid for the same ones. None = unknown (results are not cached).
+    tokenizer_sha256: str | None = None
 
     def label(self) -> str:
         return self.model if self.adapter is None else f"{self.model} + {self.adapter}"

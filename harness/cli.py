@@ -41,7 +41,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     suites = load_suites(args.suites)
     candidate = ModelSpec(args.model, args.adapter)
     base = baseline_spec(args.baseline, candidate) if args.baseline else None
-    run, _ = evaluate(suites, candidate, base, batch_size=args.batch_size, progress=not args.quiet)
+    run, _ = evaluate(suites, candidate, base, batch_size=args.batch_size, progress=not args.quiet,
+                      no_cache=args.no_cache)
     if args.results:
         run.write_json(args.results)
     print(f"\nmodel: {run.identity.label()}   ({run.seconds:.0f} s)")
@@ -67,7 +68,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, help="'embedded' (default), an HF hub id or a local model directory")
     p.add_argument("--adapter", default=None, help="PEFT LoRA adapter directory")
-    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--batch-size", type=int, default=32)
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -81,6 +82,8 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--baseline", default=None, help="'base', an adapter directory or a model: check regressions against it")
     run.add_argument("--results", default=None, help="write results JSON here")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    run.add_argument("--no-cache", action="store_true",
+                     help="run every case on the model instead of reusing results stored by an identical earlier run")
     run.set_defaults(func=cmd_run)
 
     val = sub.add_parser("validate", help="check suite files without loading a model")
@@ -99,11 +102,20 @@ def make_parser() -> argparse.ArgumentParser:
     from harness.gate.commands import register as register_gate
 
     register_gate(sub)
+    from harness.lmeval.commands import register as register_lmeval
+
+    register_lmeval(sub)
+    from harness.demo import register as register_demo
+
+    register_demo(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
+    from harness.gate.commands import _default_truthfulqa
+
+    _default_truthfulqa()  # the checkout's sibling TruthfulQA copy, when the env var names none
     try:
         return args.func(args)
     except HarnessError as exc:

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.backend import Backend
 from harness.errors import HarnessError
 from harness.results import RunResult
 from harness.runner import run_suites
 from harness.schema import Suite
-from harness.store import record
+from harness.store import default_path, record, store_disabled
 
 
 @dataclass(frozen=True)
@@ -47,22 +48,47 @@ def evaluate(
     candidate: ModelSpec,
     baseline: ModelSpec | None = None,
     *,
-    batch_size: int = 8,
+    batch_size: int = 32,
     progress: bool = True,
+    no_cache: bool = False,
 ) -> tuple[RunResult, RunResult | None]:
-    """Run ``suites`` on the baseline (if any) and then the candidate, one model in memory at a time."""
-    from harness.backends import load_backend  # heavy import, only when a model is really needed
+    """Run ``suites`` on the baseline (if any) and then the candidate, one model in memory at a time.
 
+    Results already in the run store's result cache (same weights, tokenizer, request and
+    harness version) are reused; ``no_cache`` (or ``ADAPTER_HARNESS_STORE=off``) runs
+    every request on the model.
+    """
     base_result = None
     if baseline is not None:
-        backend = load_backend(baseline.model, baseline.adapter, batch_size=batch_size, progress=progress)
+        backend = _load(baseline, batch_size=batch_size, progress=progress, no_cache=no_cache)
         base_result = run_suites(suites, backend)
+        _say_cache(backend, progress)
         del backend
         gc.collect()
-    backend = load_backend(candidate.model, candidate.adapter, batch_size=batch_size, progress=progress)
+    backend = _load(candidate, batch_size=batch_size, progress=progress, no_cache=no_cache)
     result = run_suites(suites, backend, baseline=base_result)
+    _say_cache(backend, progress)
     try:
         record(result, base_result)  # every run lands in the store, so reports never need a re-run
     except HarnessError as exc:  # the model work is done: keep the results, say why they were not stored
         print(f"warning: run not saved to the run store: {exc}", file=sys.stderr)
     return result, base_result
+
+
+def _load(spec: ModelSpec, *, batch_size: int, progress: bool, no_cache: bool) -> Backend:
+    """The model behind ``spec``, wrapped in the result cache unless caching is off."""
+    from harness.backends import load_backend  # heavy import, only when a model is really needed
+    from harness.cache import CachedBackend
+    from harness.store.cache import ResultCache
+
+    backend = load_backend(spec.model, spec.adapter, batch_size=batch_size, progress=progress)
+    if no_cache or store_disabled():
+        return backend
+    return CachedBackend(backend, ResultCache(default_path()))
+
+
+def _say_cache(backend: Backend, progress: bool) -> None:
+    from harness.cache import CachedBackend
+
+    if progress and isinstance(backend, CachedBackend):
+        print(backend.summary(), file=sys.stderr)

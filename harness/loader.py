@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from harness.errors import SuiteError, did_you_mean
-from harness.schema import Case, Suite
+from harness.schema import Case, Suite, lm_eval_task_of
 from harness.sources import SOURCES, SourceUnavailable, load_sources
 
 Loc = tuple[Any, ...]
@@ -37,6 +37,8 @@ def load_suite(path: str | Path) -> Suite:
         case._line = _line_of(lines, ("cases", i))
     for i, threshold in enumerate(suite.thresholds):
         threshold._line = _line_of(lines, ("thresholds", i))
+    for i, entry in enumerate(suite.lm_eval):
+        entry._line = _line_of(lines, ("lm_eval", i))
     if suite.source:
         _expand_source(suite, path, _line_of(lines, ("source",)))
     _check_cases(suite, path, lines)
@@ -178,11 +180,11 @@ def _message(err: dict, loc: Loc) -> str:
 
 def _known_fields(loc: Loc) -> list[str]:
     """Field names of the model at ``loc`` (for 'did you mean' on unknown fields)."""
-    from harness.schema import Generation, Message, Threshold
+    from harness.schema import Generation, LmEvalTask, Message, Threshold
 
     names = [p for p in loc if isinstance(p, str)]
     model: type[BaseModel] = Suite
-    table = {"cases": Case, "thresholds": Threshold, "generation": Generation, "messages": Message}
+    table = {"cases": Case, "thresholds": Threshold, "generation": Generation, "messages": Message, "lm_eval": LmEvalTask}
     for name in names:
         model = table.get(name, model)
     return list(model.model_fields)
@@ -215,10 +217,35 @@ def _expand_source(suite: Suite, path: Path, line: int) -> None:
     suite.cases = [*suite.cases, *cases]
 
 
+def _check_lm_eval_threshold(path: Path, i: int, th: Any, task: str, tasks: list[str]) -> None:
+    """'<task>/<metric>' names a task listed under 'lm_eval:'; its metric is known only after the run."""
+    if task not in tasks:
+        hint = did_you_mean(task, tasks) if tasks else "the suite lists no tasks; add one under 'lm_eval:'"
+        raise SuiteError(
+            path, th.line, f"thresholds[{i}].metric",
+            f"'{th.metric}' names lm-eval task '{task}', which is not under 'lm_eval:' — {hint}",
+        )
+    if not th.metric.partition("/")[2]:
+        raise SuiteError(path, th.line, f"thresholds[{i}].metric", f"'{th.metric}' names no metric; write '{task}/acc'")
+    if th.tag is not None:
+        raise SuiteError(path, th.line, f"thresholds[{i}].tag", "lm-eval metrics have no case tags; remove 'tag'")
+
+
 def _check_cases(suite: Suite, path: Path, lines: dict[Loc, int]) -> None:
     """Whole-suite rules pydantic cannot see: ids unique, cases exist, thresholds name real metrics and tags."""
-    if not suite.cases and suite.skip_reason is None:
-        raise SuiteError(path, _line_of(lines, ("cases",)), "cases", "the suite has no cases; add at least one under 'cases:'")
+    if not suite.cases and not suite.lm_eval and suite.skip_reason is None:
+        raise SuiteError(
+            path, _line_of(lines, ("cases",)), "cases",
+            "the suite has no cases; add at least one under 'cases:' (or lm-eval tasks under 'lm_eval:')",
+        )
+    listed: dict[str, int] = {}
+    for i, entry in enumerate(suite.lm_eval):
+        if entry.task in listed:
+            raise SuiteError(
+                path, entry.line, f"lm_eval[{i}].task",
+                f"'{entry.task}' is listed twice (first at line {listed[entry.task]}); its metrics would collide",
+            )
+        listed[entry.task] = entry.line
     seen: dict[str, int] = {}
     for case in suite.cases:
         if case.id in seen:
@@ -230,7 +257,12 @@ def _check_cases(suite: Suite, path: Path, lines: dict[Loc, int]) -> None:
         return  # without its data we cannot know which metrics and tags the cases will have
     metrics = suite.metric_names()
     tags = {t for c in suite.cases for t in c.tags}
+    tasks = [entry.task for entry in suite.lm_eval]
     for i, th in enumerate(suite.thresholds):
+        task = lm_eval_task_of(th.metric)
+        if task is not None:
+            _check_lm_eval_threshold(path, i, th, task, tasks)
+            continue
         if th.metric not in metrics:
             raise SuiteError(
                 path, th.line, f"thresholds[{i}].metric",

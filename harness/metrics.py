@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from harness.results import CaseResult, ThresholdResult
 from harness.schema import Suite, Threshold
+
+
+@dataclass(frozen=True)
+class ExternalMetric:
+    """A suite metric computed outside the suite's cases (an lm-eval task's score)."""
+
+    value: float
+    n: int  # documents it was computed over (shown where a threshold reports 'over N cases')
 
 
 def case_metrics(case: CaseResult) -> dict[str, float]:
@@ -41,24 +50,35 @@ def aggregate(cases: Iterable[CaseResult], tag: str | None = None) -> tuple[dict
     return {name: sum(v) / len(v) for name, v in sorted(values.items())}, n
 
 
-def suite_metrics(suite: Suite, cases: list[CaseResult]) -> dict[str, float]:
-    """Every metric over all cases, plus each tagged threshold's metric as 'metric@tag'."""
+def suite_metrics(
+    suite: Suite, cases: list[CaseResult], external: Mapping[str, ExternalMetric] | None = None
+) -> dict[str, float]:
+    """Every metric over all cases, each tagged threshold's metric as 'metric@tag', and ``external`` ones."""
     metrics, _ = aggregate(cases)
     for th in suite.thresholds:
         if th.tag is not None:
             tagged, _ = aggregate(cases, th.tag)
             if th.metric in tagged:
                 metrics[th.key] = tagged[th.metric]
+    for name, metric in sorted((external or {}).items()):
+        metrics[name] = metric.value
     return metrics
 
 
 def check_thresholds(
-    suite: Suite, cases: list[CaseResult], baseline: dict[str, float] | None = None
+    suite: Suite,
+    cases: list[CaseResult],
+    baseline: dict[str, float] | None = None,
+    external: Mapping[str, ExternalMetric] | None = None,
 ) -> list[ThresholdResult]:
+    """One result per threshold; a metric in ``external`` (lm-eval) is taken from there, not the cases."""
     out = []
     for th in suite.thresholds:
-        values, n = aggregate(cases, th.tag)
-        value = values.get(th.metric)
+        if external is not None and th.tag is None and th.metric in external:
+            value, n = external[th.metric].value, external[th.metric].n
+        else:
+            values, n = aggregate(cases, th.tag)
+            value = values.get(th.metric)
         out.append(_result(suite, th, value, n, baseline))
     return out
 

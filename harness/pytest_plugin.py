@@ -34,7 +34,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--baseline", default=None, metavar="MODEL_OR_ADAPTER",
                     help="'base' (the model without --adapter), an adapter directory, or a model: adds a regression test per threshold")
     group.addoption("--results", default=None, metavar="PATH", help="write per-case outputs, scores and verdicts as JSON")
-    group.addoption("--batch-size", type=int, default=8, help="generation / scoring batch size (default 8)")
+    group.addoption("--batch-size", type=int, default=32, help="generation / scoring batch size (default 32)")
+    group.addoption("--no-cache", action="store_true", default=False,
+                    help="run every case on the model instead of reusing results stored by an identical earlier run")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -204,7 +206,8 @@ class _State:
         opt = self.config.getoption
         candidate = ModelSpec(opt("--model"), opt("--adapter"))
         base = baseline_spec(opt("--baseline"), candidate) if opt("--baseline") else None
-        self.run, self.baseline = evaluate(list(self.suites.values()), candidate, base, batch_size=opt("--batch-size"))
+        self.run, self.baseline = evaluate(list(self.suites.values()), candidate, base, batch_size=opt("--batch-size"),
+                                           no_cache=opt("--no-cache"))
 
 
 @pytest.hookimpl(trylast=True)

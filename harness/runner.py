@@ -9,13 +9,22 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 from harness import __version__
 from harness.backend import Backend, GenerationRequest, LoglikelihoodRequest, Prompt
-from harness.metrics import check_thresholds, suite_metrics
+from harness.errors import HarnessError
+from harness.metrics import ExternalMetric, check_thresholds, suite_metrics
 from harness.results import CaseResult, CheckResult, RunResult, SuiteResult
 from harness.schema import Case, Check, Suite
 from harness.scorers import Score, ScoreInput
+
+
+@runtime_checkable
+class LmEvalCapable(Protocol):
+    """An optional backend capability: the loaded model as an lm-eval ``LM`` (for 'lm_eval:' tasks)."""
+
+    def lm_eval_model(self) -> Any: ...
 
 
 @dataclass
@@ -60,9 +69,10 @@ def run_suites(
         if result.skipped:
             continue
         cases = list(result.cases.values())
-        result.metrics = suite_metrics(suite, cases)
+        external = _lm_eval_metrics(suite, backend) if suite.lm_eval else None
+        result.metrics = suite_metrics(suite, cases, external)
         base = baseline.suites.get(suite.path) if baseline else None
-        result.thresholds = check_thresholds(suite, cases, base.metrics if base else None)
+        result.thresholds = check_thresholds(suite, cases, base.metrics if base else None, external)
     return RunResult(
         backend.identity, results, time.perf_counter() - start, __version__,
         baseline.identity if baseline else None,
@@ -85,11 +95,30 @@ def _plan(suite: Suite) -> list[_Planned]:
 
 
 def _score(check: Check, plan: _Planned, output: str | None, logprobs: list[float]) -> Score:
-    inp = ScoreInput(plan.prompt, output, logprobs, tuple(plan.case.tags))
+    return score_check(check, ScoreInput(plan.prompt, output, logprobs, tuple(plan.case.tags)))
+
+
+def score_check(check: Check, inp: ScoreInput) -> Score:
+    """One check on one case (also used by exported lm-eval tasks, so both score alike)."""
     try:
         return check.spec.fn(inp, check.params)
     except Exception as exc:  # a broken (custom) scorer fails its case visibly instead of aborting the run
         return Score(0.0, False, f"scorer '{check.name}' raised {type(exc).__name__}: {exc}")
+
+
+def _lm_eval_metrics(suite: Suite, backend: Backend) -> dict[str, ExternalMetric]:
+    """Run the suite's 'lm_eval:' tasks on the model the backend already holds."""
+    inner: Any = backend
+    while not isinstance(inner, LmEvalCapable) and getattr(inner, "inner", None) is not None:
+        inner = inner.inner  # wrappers such as the result cache keep the real backend here
+    if not isinstance(inner, LmEvalCapable):
+        raise HarnessError(
+            f"{suite.path}: the suite lists lm-eval tasks, but backend {type(backend).__name__} cannot run "
+            "them (it has no lm_eval_model()); use the Hugging Face backend"
+        )
+    from harness.lmeval.suite_tasks import run_suite_tasks  # imports lm-eval: only when a suite asks
+
+    return run_suite_tasks(suite, inner.lm_eval_model())
 
 
 def describe_check(check: Check) -> str:

@@ -12,6 +12,7 @@ from harness.scorers import SCORERS, Params, ScorerSpec
 from harness.scorers.custom import load_custom
 
 CASE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+LM_EVAL_TASK = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 
 
 class Strict(BaseModel):
@@ -96,6 +97,40 @@ class Case(Strict):
         return self._line
 
 
+class LmEvalTask(Strict):
+    """An lm-eval task run on the suite's model (``lm_eval: [{task: truthfulqa_mc2, limit: 40}]``).
+
+    Its reported metrics become suite metrics named ``<task>/<metric>`` (``truthfulqa_mc2/acc``;
+    a filter other than lm-eval's default 'none' is kept: ``gsm8k/exact_match,strict-match``).
+    """
+
+    task: str = Field(pattern=LM_EVAL_TASK)
+    num_fewshot: int | None = Field(None, ge=0)
+    limit: int | None = Field(None, ge=1)  # the first N documents, as lm-eval's --limit
+    apply_chat_template: bool = False
+    include_path: str | None = None  # more task configs; relative paths resolve against the suite file
+    _line: int = PrivateAttr(0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, raw: Any) -> Any:
+        return {"task": raw} if isinstance(raw, str) else raw  # "- truthfulqa_mc2"
+
+    @property
+    def line(self) -> int:
+        return self._line
+
+
+def lm_eval_task_of(metric: str) -> str | None:
+    """The lm-eval task a metric name refers to ('truthfulqa_mc2/acc' → 'truthfulqa_mc2'), else None.
+
+    >>> lm_eval_task_of("truthfulqa_mc2/acc"), lm_eval_task_of("refusal_rate")
+    ('truthfulqa_mc2', None)
+    """
+    task, sep, _ = metric.partition("/")
+    return task if sep else None
+
+
 class Threshold(Strict):
     """A bound on an aggregate metric, optionally over the cases with one tag."""
 
@@ -145,6 +180,7 @@ class Suite(Strict):
     default_checks: list[Check] = []
     source: dict[str, dict[str, Any] | None] | None = None
     cases: list[Case] = []
+    lm_eval: list[LmEvalTask] = []
     thresholds: list[Threshold] = Field(min_length=1)
     max_regression: float = Field(0.05, ge=0)
     _path: str = PrivateAttr("")

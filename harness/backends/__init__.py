@@ -14,7 +14,7 @@ def load_backend(
     model: str | None = None,
     adapter: str | None = None,
     *,
-    batch_size: int = 8,
+    batch_size: int = 32,
     device: str = "cpu",
     progress: bool = True,
 ) -> HFBackend:

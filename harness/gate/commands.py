@@ -19,8 +19,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gate.add_argument("--training", nargs="+", default=["training/data"], help="training data for the hold-out check")
     gate.add_argument("--holdout-threshold", type=float, default=None,
                       help="near-duplicate cosine threshold (default 0.9)")
-    gate.add_argument("--batch-size", type=int, default=8)
+    gate.add_argument("--batch-size", type=int, default=32)
     gate.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    gate.add_argument("--no-cache", action="store_true",
+                      help="run every case on the model instead of reusing results stored by an identical earlier run")
     gate.set_defaults(func=cmd_gate)
 
     hold = subparsers.add_parser("holdout", help="check that no training prompt leaks into the suites")
@@ -56,7 +58,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
     result = run_gate(
         args.adapter, model=args.model, baseline=args.baseline, suites=args.suites, name=args.name,
         registry_dir=args.registry, training=args.training, holdout_threshold=args.holdout_threshold,
-        batch_size=args.batch_size, progress=not args.quiet,
+        batch_size=args.batch_size, progress=not args.quiet, no_cache=args.no_cache,
     )
     print(f"\ncandidate: {result.candidate.identity.label()}")
     if result.baseline is not None:

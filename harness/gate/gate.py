@@ -194,8 +194,9 @@ def run_gate(
     registry_dir: str = "adapters",
     training: list[str] | None = None,
     holdout_threshold: float | None = None,
-    batch_size: int = 8,
+    batch_size: int = 32,
     progress: bool = True,
+    no_cache: bool = False,
 ) -> GateResult:
     """The whole gate (see the module docstring). Raises HarnessError before scoring on a refusal."""
     from harness.backends.hf.loading import check_adapter_dir
@@ -221,7 +222,7 @@ def run_gate(
         registry.verify_adapter(base_spec.adapter, base_sha)
 
     candidate, base_run = evaluate(loaded, ModelSpec(model, str(adapter_dir)), base_spec,
-                                   batch_size=batch_size, progress=progress)
+                                   batch_size=batch_size, progress=progress, no_cache=no_cache)
     table = compare_table(candidate, base_run)
     failed = failures(candidate)
     published = None

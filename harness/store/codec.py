@@ -67,10 +67,11 @@ def insert_run(conn: sqlite3.Connection, run: RunResult, *, created_at: str, bas
                provenance: dict[str, Any]) -> int:
     ident = run.identity
     cur = conn.execute(
-        "INSERT INTO runs (created_at, model, adapter, model_sha256, adapter_sha256, identity_details,"
-        " baseline_identity, baseline_run, harness_version, versions, provenance, seconds, verdict)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (created_at, ident.model, ident.adapter, ident.model_sha256, ident.adapter_sha256, dumps(ident.details),
+        "INSERT INTO runs (created_at, model, adapter, model_sha256, adapter_sha256, tokenizer_sha256,"
+        " identity_details, baseline_identity, baseline_run, harness_version, versions, provenance, seconds, verdict)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (created_at, ident.model, ident.adapter, ident.model_sha256, ident.adapter_sha256, ident.tokenizer_sha256,
+         dumps(ident.details),
          dumps(asdict(run.baseline)) if run.baseline else None, baseline_run, run.harness_version,
          dumps(versions(ident)), dumps(provenance), float(run.seconds), "pass" if run.passed else "fail"),
     )
@@ -125,7 +126,7 @@ def read_run(conn: sqlite3.Connection, run_id: int) -> RunResult | None:
     baseline = json.loads(row["baseline_identity"]) if row["baseline_identity"] else None
     return RunResult(
         identity=ModelIdentity(row["model"], row["adapter"], row["model_sha256"], row["adapter_sha256"],
-                               json.loads(row["identity_details"])),
+                               json.loads(row["identity_details"]), tokenizer_sha256=row["tokenizer_sha256"]),
         suites=suites,
         seconds=row["seconds"],
         harness_version=row["harness_version"],

@@ -1,4 +1,5 @@
-"""``harness runs`` and ``harness report``: list stored runs, rebuild a report from the store alone."""
+"""``harness runs``, ``harness report`` and ``harness cache``: list stored runs, rebuild a report from the store
+alone, show or clear the result cache."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.store.cache import ResultCache
 from harness.store.db import ENV
 from harness.store.store import RunStore
 
@@ -29,6 +31,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rep.add_argument("--summary", default=None, metavar="FILE.md", help="also write a Markdown summary (PR comment)")
     _store_option(rep)
     rep.set_defaults(func=cmd_report)
+
+    cache = subparsers.add_parser(
+        "cache", help="show (or --clear) the result cache that lets unchanged re-runs skip the model")
+    cache.add_argument("--clear", action="store_true", help="delete every cached result (stored runs are kept)")
+    _store_option(cache)
+    cache.set_defaults(func=cmd_cache)
 
 
 def _store_option(parser: argparse.ArgumentParser) -> None:
@@ -83,4 +91,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(f"report:    {out.resolve()}")
     if args.summary:
         print(f"summary:   {Path(args.summary).resolve()}")
+    return 0
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    cache = ResultCache(args.store)
+    if args.clear:
+        print(f"deleted {cache.clear()} cached result(s) from {cache.path}")
+        return 0
+    counts = cache.count_by_kind()
+    print(f"{counts['generate']} generation(s) and {counts['loglikelihood']} log-likelihood(s) cached in {cache.path}")
     return 0

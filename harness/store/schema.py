@@ -3,9 +3,8 @@
 A store file is identified by ``PRAGMA application_id`` (so a foreign SQLite file is
 recognised, never written to) and versioned by ``PRAGMA user_version``. ``MIGRATIONS[i]``
 takes a store from version ``i`` to ``i + 1``; opening an older store applies the missing
-steps in one transaction. New tables (for example a result cache keyed by model hash,
-adapter hash, tokenizer/template hash, prompt, generation parameters and harness
-version) are added by appending a migration, never by editing an existing one.
+steps in one transaction. New tables (such as version 2's result cache) are added by
+appending a migration, never by editing an existing one.
 """
 
 from __future__ import annotations
@@ -85,9 +84,26 @@ CREATE TABLE scores (
 CREATE INDEX runs_created ON runs(created_at);
 """
 
+# v2: the tokenizer hash of a run's model, and the result cache (harness/cache.py).
+# A cached result is found by ``key``: the sha256 of everything that decides it (model,
+# adapter and tokenizer hashes, backend settings, harness version, the request). ``scope``
+# is the hash of all of that but the request, so one model's entries can be listed or dropped.
+_V2 = """
+ALTER TABLE runs ADD COLUMN tokenizer_sha256 TEXT;
+CREATE TABLE result_cache (
+    key        TEXT PRIMARY KEY,                    -- sha256 hex of scope + kind + request
+    scope      TEXT NOT NULL,                       -- sha256 hex of model / adapter / tokenizer / settings / version
+    kind       TEXT NOT NULL,                       -- 'generate' | 'loglikelihood'
+    output     TEXT,                                -- generate: the completion
+    logprob    REAL,                                -- loglikelihood: the summed log-prob
+    created_at TEXT NOT NULL                        -- UTC, ISO 8601
+) WITHOUT ROWID;
+CREATE INDEX result_cache_scope ON result_cache(scope);
+"""
+
 # MIGRATIONS[i]: SQL that upgrades a store from user_version i to i + 1.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Tables every current store has; a file with other tables only is not ours.
-TABLES = frozenset({"runs", "suites", "thresholds", "cases", "scores"})
+TABLES = frozenset({"runs", "suites", "thresholds", "cases", "scores", "result_cache"})

@@ -1,4 +1,4 @@
-"""The ``harness train`` and ``harness synth`` subcommands.
+"""The ``harness train``, ``harness merge`` and ``harness synth`` subcommands.
 
 ``harness.cli`` calls :func:`register` with its subparsers; each command has a small parser
 setup and a ``cmd_*`` function taking the parsed arguments and returning the exit code.
@@ -13,8 +13,9 @@ from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``train`` and ``synth`` to the ``harness`` command."""
+    """Add ``train``, ``merge`` and ``synth`` to the ``harness`` command."""
     add_train_parser(subparsers)
+    add_merge_parser(subparsers)
     add_synth_parser(subparsers)
 
 
@@ -23,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def add_train_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "train", help="train a LoRA adapter (SFT or DPO) from a recipe",
+        "train", help="train a LoRA adapter (SFT, DPO or a reward model) from a recipe",
         description="Train a LoRA adapter from a YAML recipe (training/recipes/*.yaml) with TRL, float32 on CPU. "
         "The adapter appears at --out only when complete; an interrupted run can continue with --resume.",
     )
@@ -51,7 +52,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         for f, (shown, _, _) in zip(files, recipe.data_items(), strict=True):
             skipped = f", {len(f.skipped)} bad rows skipped" if f.skipped else ""
             print(f"{shown}: {len(f.rows)} rows ({f.format}{skipped})")
-        print(f"{recipe.display_name}: ok ({recipe.method}, {sum(len(f.rows) for f in files)} rows)")
+        held = ""
+        if recipe.method == "reward":
+            from harness.training.reward import split_heldout
+
+            split = split_heldout(files, recipe.reward_or_default.heldout_fraction, recipe.seed)
+            held = f"; {len(split.heldout)} pairs of {split.heldout_prompts} prompts held out for accuracy"
+        print(f"{recipe.display_name}: ok ({recipe.method}, {sum(len(f.rows) for f in files)} rows{held})")
         return 0
     out = Path(args.out) if args.out else Path("runs") / "adapters" / recipe.display_name
     result = train(recipe, out, resume=args.resume, max_steps=args.max_steps, init_adapter=args.init_adapter,
@@ -59,8 +66,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     info = result.info
     loss = info["metrics"].get("train_loss")
     loss_text = f", train loss {loss:.3f}" if isinstance(loss, float) else ""
+    heldout = info.get("heldout") or {}
+    acc_text = f", held-out pairwise accuracy {heldout['accuracy']:.3f} on {heldout['pairs']} pairs" if heldout.get("pairs") else ""
     print(f"adapter written to {result.out} ({info['global_step']} steps, "
-          f"{info['seconds_per_step']} s/step{loss_text})")
+          f"{info['seconds_per_step']} s/step{loss_text}{acc_text})")
     return 0
 
 
@@ -68,6 +77,35 @@ def raise_usage(message: str) -> None:
     from harness.errors import HarnessError
 
     raise HarnessError(message)
+
+
+# ------------------------------------------------------------------------ merge
+
+
+def add_merge_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "merge", help="merge a LoRA adapter into its base model (standalone safetensors model directory)",
+        description="Write base model + LoRA adapter merged (peft merge_and_unload) as a plain transformers model "
+        "directory (float32 safetensors + tokenizer) that loads without peft. The adapter's integrity is checked "
+        "first; the directory appears at --out only when complete.",
+    )
+    p.add_argument("--adapter", required=True, help="PEFT LoRA adapter directory (e.g. from 'harness train')")
+    p.add_argument("--out", required=True, help="model directory to create")
+    p.add_argument("--model", default=None,
+                   help="base model: 'embedded', a hub id or a local directory (default: the one the adapter was trained on)")
+    p.add_argument("--force", action="store_true", help="replace a non-empty --out")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    p.set_defaults(func=cmd_merge)
+    return p
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from harness.training.merge import merge
+
+    result = merge(args.adapter, args.out, model=args.model, force=args.force, progress=not args.quiet)
+    base = result.info["base_model"]
+    print(f"merged model written to {result.out} (base {base['name']} + adapter {result.info['adapter']['path']})")
+    return 0
 
 
 # ------------------------------------------------------------------------ synth

@@ -1,9 +1,9 @@
-"""Training recipes: YAML → validated :class:`Recipe` → TRL ``SFTConfig``/``DPOConfig`` and ``peft.LoraConfig``.
+"""Training recipes: YAML → validated :class:`Recipe` → TRL ``SFTConfig``/``DPOConfig``/``RewardConfig`` + ``peft.LoraConfig``.
 
 A recipe (``training/recipes/*.yaml``)::
 
     name: demo-sft
-    method: sft                 # sft | dpo
+    method: sft                 # sft | dpo | reward
     base_model: embedded        # 'embedded' (SmolLM2-135M-Instruct), an HF id or a local model dir
     seed: 0
     data:                       # JSONL files relative to this file, or a data source
@@ -12,6 +12,7 @@ A recipe (``training/recipes/*.yaml``)::
     lora: {r: 16, alpha: 32, dropout: 0.05, target_modules: [q_proj, k_proj, v_proj, o_proj]}
     train: {learning_rate: 2.0e-4, epochs: 1, batch_size: 8, max_length: 256}
     dpo: {beta: 0.1}            # method: dpo only
+    reward: {heldout_fraction: 0.2}   # method: reward only (a scalar reward model on preference pairs)
     init_adapter: ../../runs/demo/sft   # optional: continue training this adapter (SFT → DPO)
 
 Every mapping is strict (unknown keys are errors with a did-you-mean hint) and errors read
@@ -28,7 +29,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, 
 from harness.errors import SuiteError, did_you_mean
 from harness.loader import read_yaml
 
-DEFAULT_LR = {"sft": 2e-4, "dpo": 5e-5}  # LoRA-typical; DPO moves a policy that is already close
+# LoRA-typical; DPO moves a policy that is already close; a reward model's fresh scalar head needs a bigger step.
+DEFAULT_LR = {"sft": 2e-4, "dpo": 5e-5, "reward": 2e-4}
 DEFAULT_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
 SOURCES = ("truthfulqa-train",)
 
@@ -46,19 +48,20 @@ class LoraSection(Strict):
     target_modules: list[str] = Field(default_factory=lambda: list(DEFAULT_TARGETS), min_length=1)
     layers: list[int] | None = None  # peft's layers_to_transform; None = every layer
 
-    def to_peft(self) -> Any:
+    def to_peft(self, task_type: str = "CAUSAL_LM") -> Any:
+        """The LoraConfig; ``task_type="SEQ_CLS"`` (reward models) makes peft also train and save the ``score`` head."""
         from peft import LoraConfig
 
         return LoraConfig(
             r=self.r, lora_alpha=self.alpha, lora_dropout=self.dropout, target_modules=list(self.target_modules),
-            layers_to_transform=self.layers, bias="none", task_type="CAUSAL_LM",
+            layers_to_transform=self.layers, bias="none", task_type=task_type,
         )
 
 
 class TrainSection(Strict):
     """Optimisation settings shared by SFT and DPO (TrainingArguments fields)."""
 
-    learning_rate: float | None = Field(None, gt=0, le=1)  # None: 2e-4 for sft, 5e-5 for dpo
+    learning_rate: float | None = Field(None, gt=0, le=1)  # None: DEFAULT_LR of the method
     epochs: float = Field(1.0, gt=0)
     max_steps: int | None = Field(None, ge=1)  # set: overrides epochs
     batch_size: int = Field(8, ge=1)
@@ -83,6 +86,16 @@ class DPOSection(Strict):
     loss_type: Literal["sigmoid", "ipo", "hinge", "robust", "sigmoid_norm"] = "sigmoid"
     label_smoothing: float = Field(0.0, ge=0, lt=0.5)
     precompute_ref: bool = False  # compute reference log-probs once before training
+
+
+class RewardSection(Strict):
+    """Reward-model settings (``method: reward``): the held-out split and ``RewardConfig`` extras."""
+
+    # Share of the preference pairs kept out of training to measure pairwise accuracy on.
+    # Whole prompts are held out (pairs sharing a prompt stay together), chosen by the recipe's seed.
+    heldout_fraction: float = Field(0.2, ge=0, lt=1)
+    # TRL's center_rewards_coefficient: pulls rewards towards mean zero (0.01 is typical); None = off.
+    center_rewards: float | None = Field(None, ge=0)
 
 
 def _data_item(item: Any) -> Any:
@@ -112,7 +125,7 @@ def _data_item(item: Any) -> Any:
 class Recipe(Strict):
     name: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str = ""
-    method: Literal["sft", "dpo"]
+    method: Literal["sft", "dpo", "reward"]
     base_model: str = Field("embedded", min_length=1)
     seed: int = 0
     data: list[Annotated[Any, AfterValidator(_data_item)]] = Field(min_length=1)  # paths, {source: params}
@@ -122,6 +135,7 @@ class Recipe(Strict):
     lora: LoraSection | None = None
     train: TrainSection = Field(default_factory=TrainSection)
     dpo: DPOSection | None = None
+    reward: RewardSection | None = None
 
     _path: Path | None = PrivateAttr(None)
 
@@ -131,8 +145,13 @@ class Recipe(Strict):
             raise ValueError("'dpo' settings need 'method: dpo'")
         if self.sft_on_chosen and self.method != "sft":
             raise ValueError("'sft_on_chosen' needs 'method: sft' (DPO uses both answers of a pair)")
-        if self.method == "dpo" and self.train.group_by_length:
-            raise ValueError("train.group_by_length is for 'method: sft' only (TRL's DPO data has no single length)")
+        if self.reward is not None and self.method != "reward":
+            raise ValueError("'reward' settings need 'method: reward'")
+        if self.method != "sft" and self.train.group_by_length:
+            raise ValueError(f"train.group_by_length is for 'method: sft' only (TRL's {self.method} pairs have no single length)")
+        if self.method == "reward" and self.init_adapter:
+            raise ValueError("'init_adapter' is not supported with 'method: reward': a reward model starts from the "
+                             "base model with a new scalar head; remove init_adapter")
         if self.init_adapter and self.lora is not None:
             raise ValueError("set either 'lora' (a new adapter) or 'init_adapter' (continue that adapter's own LoRA), not both")
         return self
@@ -159,6 +178,14 @@ class Recipe(Strict):
     def lora_or_default(self) -> LoraSection:
         return self.lora or LoraSection()
 
+    @property
+    def reward_or_default(self) -> RewardSection:
+        return self.reward or RewardSection()
+
+    def peft_config(self) -> Any:
+        """The new adapter's LoraConfig; a reward model is a sequence classifier (SEQ_CLS)."""
+        return self.lora_or_default.to_peft("SEQ_CLS" if self.method == "reward" else "CAUSAL_LM")
+
     def resolve(self, path: str) -> Path:
         p = Path(path).expanduser()
         return p if p.is_absolute() else self.base_dir / p
@@ -184,12 +211,14 @@ class Recipe(Strict):
             data["lora"] = self.lora_or_default.model_dump(mode="json")
         if self.method == "dpo":
             data["dpo"] = (self.dpo or DPOSection()).model_dump(mode="json")
+        if self.method == "reward":
+            data["reward"] = self.reward_or_default.model_dump(mode="json")
         data["name"] = self.display_name
         return data
 
     # -------------------------------------------------------------- TRL configs
     def trainer_args(self, output_dir: Path, max_steps: int | None = None) -> Any:
-        """An ``SFTConfig`` or ``DPOConfig``: float32 on CPU, tqdm progress, step checkpoints."""
+        """An ``SFTConfig``, ``DPOConfig`` or ``RewardConfig``: float32 on CPU, tqdm progress, step checkpoints."""
         t = self.train
         common: dict[str, Any] = dict(
             output_dir=str(output_dir), learning_rate=self.learning_rate, num_train_epochs=t.epochs,
@@ -207,6 +236,10 @@ class Recipe(Strict):
             from trl import SFTConfig
 
             return SFTConfig(**common)
+        if self.method == "reward":
+            from trl import RewardConfig
+
+            return RewardConfig(**common, center_rewards_coefficient=self.reward_or_default.center_rewards)
         from trl import DPOConfig
 
         d = self.dpo or DPOSection()
@@ -233,7 +266,7 @@ def load_recipe(path: str | Path) -> Recipe:
     return recipe
 
 
-_MODELS = {"lora": LoraSection, "train": TrainSection, "dpo": DPOSection}
+_MODELS = {"lora": LoraSection, "train": TrainSection, "dpo": DPOSection, "reward": RewardSection}
 
 
 def _located(exc: ValidationError, path: Path, lines: dict[tuple, int]) -> SuiteError:

@@ -8,7 +8,8 @@ Layout while training, for ``--out runs/demo/sft``::
 
 so an interrupted run never leaves a half-written adapter at ``--out``. The adapter directory
 holds ``adapter_model.safetensors``, ``adapter_config.json`` and ``training.json`` (recipe,
-data hashes, base model, seed, library versions, train metrics).
+data hashes, base model, seed, library versions, train metrics). A reward model (``method: reward``)
+also records its held-out pairwise accuracy there (``heldout``), see :mod:`harness.training.reward`.
 """
 
 from __future__ import annotations
@@ -117,14 +118,26 @@ def train(
 
     from harness.training import trainers
 
+    split = None
+    train_files = files
+    if recipe.method == "reward":
+        from harness.training.reward import split_heldout
+
+        split = split_heldout(files, recipe.reward_or_default.heldout_fraction, recipe.seed)
+        train_files = split.train
     model_path, base_identity = resolve_base_model(recipe.base_model)
     args = recipe.trainer_args(ckpt, max_steps)
     timer = trainers.step_timer()
-    trainer = trainers.build(recipe, args, model_path, files, init, [timer, *(callbacks or [])],
+    trainer = trainers.build(recipe, args, model_path, train_files, init, [timer, *(callbacks or [])],
                              base_sha=base_identity["weights_sha256"])
+    dropped = sum(len(f.rows) for f in train_files) - len(trainer.train_dataset)
+    if dropped > 0:  # TRL drops (does not truncate) preference pairs longer than max_length
+        print(f"warning: {dropped} training rows are longer than train.max_length={recipe.train.max_length} "
+              "tokens and were left out; raise max_length to train on them", file=sys.stderr)
     result = trainer.train(resume_from_checkpoint=resume_from)
 
     model = trainer.accelerator.unwrap_model(trainer.model)
+    heldout = _evaluate_heldout(recipe, model, trainer.processing_class, split) if split is not None else None
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
@@ -148,10 +161,13 @@ def train(
             "global_step": trainer.state.global_step,
             "seconds_per_step": timer.median(),
             "log_history": [e for e in trainer.state.log_history if "loss" in e or "train_loss" in e],
+            "rows_dropped_too_long": max(dropped, 0),
             "adapter_sha256": _file_sha(tmp / "adapter_model.safetensors"),
             "started_at": started.isoformat(timespec="seconds"),
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
+        if heldout is not None:
+            info["heldout"] = heldout
         (tmp / "training.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         tmp.chmod(0o755)  # mkdtemp makes it private; an adapter is an ordinary readable directory
         _install(tmp, out)
@@ -159,6 +175,21 @@ def train(
         shutil.rmtree(tmp, ignore_errors=True)
     shutil.rmtree(ckpt, ignore_errors=True)  # the run finished: its checkpoints are no longer needed
     return TrainResult(out, info)
+
+
+def _evaluate_heldout(recipe: Recipe, model: Any, tokenizer: Any, split: Any) -> dict[str, Any]:
+    """Pairwise accuracy of the trained reward model on the held-out pairs (printed and returned)."""
+    from harness.training.reward import heldout_metrics
+
+    metrics = heldout_metrics(model, tokenizer, split.heldout, batch_size=recipe.train.batch_size)
+    metrics = {"fraction": recipe.reward_or_default.heldout_fraction, "prompts": split.heldout_prompts, **metrics}
+    if metrics["pairs"]:
+        print(f"held-out pairwise accuracy: {metrics['accuracy']:.3f} on {metrics['pairs']} pairs "
+              f"({metrics['prompts']} prompts never trained on), mean margin {metrics['mean_margin']:+.3f}",
+              file=sys.stderr)
+    else:
+        print("note: reward.heldout_fraction is 0; no held-out accuracy measured", file=sys.stderr)
+    return metrics
 
 
 def _install(tmp: Path, out: Path) -> None:

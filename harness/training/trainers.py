@@ -1,10 +1,13 @@
-"""TRL trainers for a recipe: ``SFTTrainer`` / ``DPOTrainer`` with a PEFT LoRA adapter (no custom loop).
+"""TRL trainers for a recipe: ``SFTTrainer`` / ``DPOTrainer`` / ``RewardTrainer`` with a PEFT LoRA adapter (no custom loop).
 
 - SFT: conversational prompt/completion rows, so TRL applies the model's chat template and
   puts the loss on the completion (the assistant's answer) only.
 - DPO: conversational prompt/chosen/rejected rows. With a new LoRA, the reference model is
   the base (TRL disables the adapter); continuing an ``init_adapter`` (SFT → DPO), TRL
   copies it into a frozen ``ref`` adapter, so the reference is the SFT model.
+- Reward: the same preference rows; the base is loaded as ``AutoModelForSequenceClassification``
+  with one label (a new scalar ``score`` head on the last token) and the LoRA is ``SEQ_CLS``, so
+  peft trains and saves that head along with the adapter.
 """
 
 from __future__ import annotations
@@ -59,18 +62,32 @@ def step_timer() -> Any:
     return StepTimer()
 
 
-def load_base(model_path: str) -> tuple[Any, Any]:
-    """(model in float32, tokenizer) — a clear error when the model cannot be found."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+def load_base(model_path: str, reward: bool = False) -> tuple[Any, Any]:
+    """(model in float32, tokenizer) — a clear error when the model cannot be found.
 
+    ``reward``: the base as a one-label sequence classifier (its ``score`` head starts random).
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    if reward:  # "score.weight newly initialized" / "lm_head unused" are expected: the head is what we train
+        hf_logging.set_verbosity_error()
     try:
         tokenizer = AutoTokenizer.from_pretrained(model_path)
-        model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
+        if reward:
+            model = AutoModelForSequenceClassification.from_pretrained(model_path, num_labels=1, dtype=torch.float32)
+        else:
+            model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
     except (OSError, ValueError) as exc:
         raise HarnessError(f"cannot load base model {model_path!r}: {exc}") from None
+    finally:
+        hf_logging.set_verbosity(verbosity)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    if reward:  # batched scoring finds each sequence's last token by the pad id
+        model.config.pad_token_id = tokenizer.pad_token_id
     if not tokenizer.chat_template:
         raise HarnessError(f"base model {model_path!r} has no chat template; conversational training data needs one")
     return model, tokenizer
@@ -92,11 +109,13 @@ def build(recipe: Recipe, args: Any, model_path: str, files: list[DataFile], ini
           callbacks: list[Any], base_sha: str | None = None) -> Any:
     """The configured TRL trainer, ready for ``.train()``."""
     from datasets import Dataset
+    from transformers import set_seed
 
-    model, tokenizer = load_base(model_path)
+    set_seed(recipe.seed)  # before loading: a reward model's new head is initialised randomly
+    model, tokenizer = load_base(model_path, reward=recipe.method == "reward")
     if init is not None:
         model = _with_adapter(model, init, base_sha)
-    peft_config = None if init is not None else recipe.lora_or_default.to_peft()
+    peft_config = None if init is not None else recipe.peft_config()
     rows = [row for f in files for row in f.rows]
     dataset = Dataset.from_list(rows)
     kwargs = dict(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
@@ -105,6 +124,10 @@ def build(recipe: Recipe, args: Any, model_path: str, files: list[DataFile], ini
         from trl import SFTTrainer
 
         return SFTTrainer(**kwargs)
+    if recipe.method == "reward":
+        from trl import RewardTrainer
+
+        return RewardTrainer(**kwargs)
     from trl import DPOTrainer
 
     return DPOTrainer(**kwargs)

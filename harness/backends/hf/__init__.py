@@ -18,7 +18,7 @@ def load_hf_backend(
     model: str | None = None,
     adapter: str | None = None,
     *,
-    batch_size: int = 8,
+    batch_size: int = 32,
     device: str = "cpu",
     progress: bool = True,
 ) -> HFBackend:

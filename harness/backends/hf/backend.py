@@ -20,6 +20,7 @@ class HFBackend:
         self.batch_size = batch_size
         self._generator = Generator(model, tokenizer, batch_size=batch_size, progress=progress)
         self._loglik = LoglikelihoodRunner(model, tokenizer, batch_size=batch_size, progress=progress)
+        self._lm_eval = None
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
         """Completions (new text only, special tokens dropped, stripped), in request order."""
@@ -28,6 +29,14 @@ class HFBackend:
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[float]:
         """log P(continuation | context) summed over continuation tokens, in request order."""
         return self._loglik(list(requests)) if requests else []
+
+    def lm_eval_model(self):
+        """lm-eval's HFLM around this backend's model and tokenizer (no second copy; built once)."""
+        if self._lm_eval is None:
+            from .lmeval import wrap_for_lm_eval
+
+            self._lm_eval = wrap_for_lm_eval(self.model, self.tokenizer, self.batch_size)
+        return self._lm_eval
 
     def __repr__(self) -> str:
         return f"HFBackend({self.identity.label()!r})"

@@ -102,6 +102,37 @@ def weights_sha256(model_dir: Path) -> str:
     return sha256_files(files)
 
 
+# Files that decide how a prompt becomes tokens: tokenizer model and settings, special
+# tokens, chat template. (Weights and model config are hashed separately.)
+_TOKENIZER_NAMES = frozenset({"special_tokens_map.json", "added_tokens.json", "vocab.json", "vocab.txt", "merges.txt"})
+_TOKENIZER_PREFIXES = ("tokenizer", "chat_template")
+_TOKENIZER_SUFFIXES = (".model", ".tiktoken")
+_CONFIG_NAMES = ("config.json", "generation_config.json")  # architecture limits, eos ids used when generating
+
+
+def tokenizer_files(model_dir: Path) -> list[Path]:
+    """The tokenizer and chat-template files of a model directory (sorted by relative path)."""
+    found = [
+        p for p in model_dir.iterdir()
+        if p.is_file() and (p.name in _TOKENIZER_NAMES or p.name.startswith(_TOKENIZER_PREFIXES)
+                            or p.name.endswith(_TOKENIZER_SUFFIXES))
+    ]
+    extra = model_dir / "additional_chat_templates"  # named templates a tokenizer may select
+    if extra.is_dir():
+        found += [p for p in extra.iterdir() if p.is_file()]
+    return sorted(found, key=lambda p: p.relative_to(model_dir).as_posix())
+
+
+def files_sha256(root: Path, paths: list[Path]) -> str | None:
+    """sha256 of the ``relative/path:sha256`` lines of ``paths`` (None when there are none)."""
+    from .embedded import sha256_file
+
+    if not paths:
+        return None
+    lines = "".join(f"{p.relative_to(root).as_posix()}:{sha256_file(p)}\n" for p in paths)
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
 def check_adapter_dir(adapter: str) -> Path:
     """The adapter directory, after checking it holds a config and safetensors weights."""
     path = Path(adapter).expanduser()
@@ -189,6 +220,9 @@ def load(model: str | None, adapter: str | None, device: str = "cpu", progress: 
         "torch": torch.__version__,
         "transformers": transformers.__version__,
     }
+    config_sha = files_sha256(model_dir, [model_dir / n for n in _CONFIG_NAMES if (model_dir / n).is_file()])
+    if config_sha is not None:
+        details["config_sha256"] = config_sha
     adapter_sha = None
     if adapter_dir is not None:
         import peft
@@ -196,11 +230,14 @@ def load(model: str | None, adapter: str | None, device: str = "cpu", progress: 
         net = apply_adapter(net, adapter_dir, name)
         adapter_sha = sha256_files([adapter_dir / "adapter_model.safetensors"])
         details["peft"] = peft.__version__
+        # lora_alpha, target modules etc. change outputs without changing the weights file
+        details["adapter_config_sha256"] = files_sha256(adapter_dir, [adapter_dir / "adapter_config.json"])
     identity = ModelIdentity(
         model=name,
         adapter=str(adapter_dir) if adapter_dir is not None else None,
         model_sha256=model_sha,
         adapter_sha256=adapter_sha,
         details=details,
+        tokenizer_sha256=files_sha256(model_dir, tokenizer_files(model_dir)),
     )
     return Loaded(net, tokenizer, identity)

@@ -1,0 +1,107 @@
+"""What the benchmark scripts share: environment, suites, child processes, tables.
+
+Not a benchmark itself (hence the underscore). Each ``bench_*.py`` imports it from its own
+directory, which Python puts on ``sys.path`` when the script is run as a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # run from a checkout without installing it
+
+# The same defaults as the Makefile: offline, TruthfulQA from the sibling data folder.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # keep the tables readable
+_SHARED_TQA = REPO.parent / "shared" / "data" / "truthfulqa"
+if "ADAPTER_HARNESS_TRUTHFULQA" not in os.environ and (_SHARED_TQA / "generation.jsonl").is_file():
+    os.environ["ADAPTER_HARNESS_TRUTHFULQA"] = str(_SHARED_TQA)
+
+from harness.table import render  # noqa: E402  (after the path and environment are set)
+
+CHILD_MARK = "BENCH-RESULT "  # prefix of the one stdout line a child process reports on
+
+
+def machine() -> str:
+    """One line on where the numbers were taken: CPU count and the thread limit in force."""
+    threads = os.environ.get("OMP_NUM_THREADS", "unset")
+    return f"{platform.node()}: {os.cpu_count()} CPUs, OMP_NUM_THREADS={threads}, Python {platform.python_version()}"
+
+
+def header(title: str, smoke: bool) -> None:
+    print(f"# {title}{'  (--smoke: tiny version, numbers not meaningful)' if smoke else ''}")
+    print(f"# {machine()}")
+    print(f"# {time.strftime('%Y-%m-%d %H:%M:%S')}\n", flush=True)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    return render(headers, rows)
+
+
+def suite_paths(names: Sequence[str]) -> list[Path]:
+    from harness.cli import find_suites
+
+    return find_suites([str(REPO / n) if not Path(n).exists() else n for n in names])
+
+
+def load_suites(names: Sequence[str]):
+    """The suites (``Suite`` objects) in files or directories ``names``, skipped ones included."""
+    from harness.loader import load_suite
+
+    return [load_suite(p) for p in suite_paths(names)]
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size in MiB (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) this process has used: unlike wall time, barely changed by
+    other processes competing for the CPU."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def report(result: dict[str, Any]) -> None:
+    """Called in a child process: hand ``result`` (plus peak RSS and CPU time) back to the parent."""
+    result = {**result, "peak_rss_mb": peak_rss_mb(), "process_cpu_s": cpu_seconds()}
+    print(CHILD_MARK + json.dumps(result), flush=True)
+
+
+def run_child(script: Path, args: Sequence[str], env: dict[str, str] | None = None,
+              timeout: float | None = None) -> dict[str, Any]:
+    """Run ``script --child ARGS`` in a fresh interpreter; return what it :func:`report`-ed.
+
+    A fresh process per measurement: nothing imported, loaded or cached in memory by an
+    earlier measurement can flatter a later one. Its stderr goes straight to ours.
+    """
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, str(script), "--child", *args], stdout=subprocess.PIPE, text=True,
+        env={**os.environ, **(env or {})}, timeout=timeout, cwd=REPO,
+    )
+    wall = time.perf_counter() - started
+    lines = [line for line in proc.stdout.splitlines() if line.startswith(CHILD_MARK)]
+    if proc.returncode != 0 or not lines:
+        sys.stdout.write(proc.stdout)
+        raise SystemExit(f"benchmark child {script.name} {' '.join(args)} failed (exit {proc.returncode})")
+    return {**json.loads(lines[-1][len(CHILD_MARK):]), "process_s": wall}
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.1f}x" if b else "inf"

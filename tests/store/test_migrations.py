@@ -1,0 +1,62 @@
+"""A store written by an older harness is migrated in place, its runs kept, the cache added."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+
+from harness.backend import GenerationRequest
+from harness.cache import CachedBackend
+from harness.store import RunStore
+from harness.store.cache import ResultCache
+from harness.store.db import _statements
+from harness.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from tests.reports.builders import runs
+from tests.store.test_cache import IDENTITY, CountingBackend
+
+
+def _version_1_store(path) -> None:
+    """A store exactly as schema version 1 left it, holding one run."""
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    for statement in _statements(MIGRATIONS[0]):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(
+        "INSERT INTO runs (created_at, model, adapter, model_sha256, adapter_sha256, identity_details,"
+        " baseline_identity, baseline_run, harness_version, versions, provenance, seconds, verdict)"
+        " VALUES ('2025-01-01T00:00:00+00:00', 'old-model', NULL, ?, NULL, '{}', NULL, NULL, '0.0.9',"
+        " '{}', '{}', 1.5, 'pass')", ("c" * 64,))
+    conn.execute("INSERT INTO suites VALUES (1, 'suites/old.yaml', 0, 'old', NULL, NULL, NULL, '{}', 'pass')")
+    conn.commit()
+    conn.close()
+
+
+def test_a_version_1_store_is_migrated_and_keeps_its_runs(tmp_path):
+    path = tmp_path / "runs.sqlite3"
+    _version_1_store(path)
+    store = RunStore(path)
+    old = store.load(1)
+    assert old.identity.model == "old-model" and old.identity.model_sha256 == "c" * 64
+    assert old.identity.tokenizer_sha256 is None
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    conn.close()
+
+    backend = CountingBackend()
+    CachedBackend(backend, ResultCache(path)).generate([GenerationRequest("hi")])
+    assert ResultCache(path).count() == 1
+
+
+def test_the_tokenizer_hash_round_trips_through_the_store(tmp_path):
+    base, cand = runs()
+    cand.identity = dataclasses.replace(cand.identity, tokenizer_sha256="f" * 64)
+    store = RunStore(tmp_path / "runs.sqlite3")
+    run_id = store.save(cand, baseline_run=store.save(base))
+    assert store.load(run_id).to_dict() == cand.to_dict()
+    assert store.load(run_id).identity.tokenizer_sha256 == "f" * 64
+
+
+def test_identity_keeps_positional_construction():
+    # Older code builds identities positionally; the new field comes last so it still works.
+    assert IDENTITY.details["backend"] == "fake" and IDENTITY.tokenizer_sha256 == "t" * 64
