@@ -91,8 +91,7 @@ class DPOSection(Strict):
 class RewardSection(Strict):
     """Reward-model settings (``method: reward``): the held-out split and ``RewardConfig`` extras."""
 
-    # Share of the preference pairs kept out of training to measure pairwise accuracy on.
-    # Whole prompts are held out (pairs sharing a prompt stay together), chosen by the recipe's seed.
+    # Share of the pairs kept out of training to measure pairwise accuracy on (whole prompts, by seed).
     heldout_fraction: float = Field(0.2, ge=0, lt=1)
     # TRL's center_rewards_coefficient: pulls rewards towards mean zero (0.01 is typical); None = off.
     center_rewards: float | None = Field(None, ge=0)

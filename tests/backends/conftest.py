@@ -1,4 +1,4 @@
-"""Fixtures: a tiny random Llama (fast unit tests) and the real embedded SmolLM2 (integration)."""
+"""Backend fixtures on top of tests/conftest.py's tiny random Llama and the embedded SmolLM2."""
 
 from __future__ import annotations
 
@@ -11,57 +11,9 @@ import torch
 
 from harness.backend import LoglikelihoodRequest
 from harness.backends.hf import text
+from tests.conftest import make_tiny_model
 
-
-@pytest.fixture(scope="session")
-def embedded_dir():
-    from harness.backends.hf.embedded import ensure_embedded_model
-
-    return ensure_embedded_model(progress=False)
-
-
-@pytest.fixture(scope="session")
-def tokenizer(embedded_dir):
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(embedded_dir)
-
-
-def make_tiny_model(seed: int = 0, hidden: int = 64, layers: int = 2, vocab: int = 49152):
-    """A randomly initialised Llama small enough to run in milliseconds.
-
-    A large initializer_range makes its next-token distributions peaked, so numerical
-    differences between two ways of computing the same thing are not hidden by flat logits.
-    """
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    config = LlamaConfig(
-        vocab_size=vocab,
-        hidden_size=hidden,
-        intermediate_size=2 * hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=2048,
-        initializer_range=0.2,
-        bos_token_id=1,
-        eos_token_id=2,
-        pad_token_id=2,
-        tie_word_embeddings=False,
-    )
-    torch.manual_seed(seed)
-    model = LlamaForCausalLM(config).to(torch.float32).eval()
-    model.generation_config.eos_token_id = 2
-    model.generation_config.pad_token_id = 2
-    return model
-
-
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory, tokenizer):
-    path = tmp_path_factory.mktemp("tiny-llama")
-    make_tiny_model().save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
+__all__ = ["make_tiny_model", "naive_loglikelihood", "save_random_lora"]
 
 
 @pytest.fixture(scope="session")

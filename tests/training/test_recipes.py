@@ -63,7 +63,7 @@ def test_unknown_field_has_line_and_hint(tmp_path):
 
 def test_wrong_values_are_located(tmp_path):
     message = error_of(tmp_path, SFT.replace("method: sft", "method: ppo"))
-    assert ":2: method: Input should be 'sft' or 'dpo' (got 'ppo')" in message
+    assert ":2: method: Input should be 'sft', 'dpo' or 'reward' (got 'ppo')" in message
     message = error_of(tmp_path, SFT.replace("batch_size: 2", "batch_size: 0"))
     assert ":8: train.batch_size: Input should be greater than or equal to 1" in message
 
