@@ -52,6 +52,9 @@ def test_every_fact_the_suite_checks_is_taught(suite, data):
         if "facts" not in case.tags:
             continue
         wanted = [s for check in case.checks if check.name == "contains" for s in check.params.any]
+        # a "first sentence names X" regex ('^[^.]*X') expects X too
+        wanted += [check.params.pattern.removeprefix("^[^.]*") for check in case.checks
+                   if check.name == "regex" and check.params.must_match]
         assert wanted and any(w.casefold() in answers for w in wanted), case.id
 
 
