@@ -77,7 +77,10 @@ def merge(adapter: str | Path, out: str | Path, *, model: str | None = None, for
             "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         (tmp / MERGE_INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-        tmp.chmod(0o755)  # mkdtemp makes it private; a model is an ordinary readable directory
+        # mkdtemp (and the weights writer) make things private; a model is an ordinary readable directory.
+        tmp.chmod(0o755)
+        for item in tmp.iterdir():
+            item.chmod(0o644)
         _install(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -169,7 +169,10 @@ def train(
         if heldout is not None:
             info["heldout"] = heldout
         (tmp / "training.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-        tmp.chmod(0o755)  # mkdtemp makes it private; an adapter is an ordinary readable directory
+        # mkdtemp (and the safetensors writer) make things private; an adapter is an ordinary readable directory.
+        tmp.chmod(0o755)
+        for item in tmp.iterdir():
+            item.chmod(0o644)
         _install(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -53,6 +53,7 @@ def test_merged_model_scores_like_base_plus_adapter(adapter, tiny_model_dir, tmp
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".merged")]  # no temp dir left behind
     assert json.loads((out / "merge.json").read_text()) == info
     assert info["adapter"]["weights_sha256"] and info["base_model"]["weights_sha256"]
+    assert all(p.stat().st_mode & 0o044 == 0o044 for p in out.iterdir())  # readable by others, like any model
 
     plain = AutoModelForCausalLM.from_pretrained(out)  # no peft needed
     assert not any("lora" in name for name, _ in plain.named_parameters())

@@ -139,6 +139,7 @@ def test_train_reward_model_reports_heldout_accuracy(tmp_path, tiny_base, capsys
     info = train(recipe, out).info
     assert sorted(p.name for p in out.iterdir()) == ["adapter_config.json", "adapter_model.safetensors", "training.json"]
     assert json.loads((out / "adapter_config.json").read_text())["task_type"] == "SEQ_CLS"
+    assert all(p.stat().st_mode & 0o044 == 0o044 for p in out.iterdir())  # readable by others
     assert info["method"] == "reward" and info["global_step"] == 16 and info["rows_dropped_too_long"] == 0
     held = info["heldout"]
     assert held["pairs"] == 8 and held["prompts"] == 4 and held["fraction"] == 0.2
