@@ -67,7 +67,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     loss = info["metrics"].get("train_loss")
     loss_text = f", train loss {loss:.3f}" if isinstance(loss, float) else ""
     heldout = info.get("heldout") or {}
-    acc_text = f", held-out pairwise accuracy {heldout['accuracy']:.3f} on {heldout['pairs']} pairs" if heldout.get("pairs") else ""
+    acc_text = ""
+    if heldout.get("pairs"):
+        acc_text = f", held-out pairwise accuracy {heldout['accuracy']:.3f} on {heldout['pairs']} pairs"
     print(f"adapter written to {result.out} ({info['global_step']} steps, "
           f"{info['seconds_per_step']} s/step{loss_text}{acc_text})")
     return 0
@@ -92,7 +94,8 @@ def add_merge_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     p.add_argument("--adapter", required=True, help="PEFT LoRA adapter directory (e.g. from 'harness train')")
     p.add_argument("--out", required=True, help="model directory to create")
     p.add_argument("--model", default=None,
-                   help="base model: 'embedded', a hub id or a local directory (default: the one the adapter was trained on)")
+                   help="base model: 'embedded', a hub id or a local directory "
+                   "(default: the one the adapter was trained on)")
     p.add_argument("--force", action="store_true", help="replace a non-empty --out")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     p.set_defaults(func=cmd_merge)

@@ -1,4 +1,4 @@
-"""Training recipes: YAML → validated :class:`Recipe` → TRL ``SFTConfig``/``DPOConfig``/``RewardConfig`` + ``peft.LoraConfig``.
+"""Training recipes: YAML → validated :class:`Recipe` → TRL configs (SFT, DPO, reward) + ``peft.LoraConfig``.
 
 A recipe (``training/recipes/*.yaml``)::
 
@@ -29,8 +29,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, 
 from harness.errors import SuiteError, did_you_mean
 from harness.loader import read_yaml
 
-# LoRA-typical; DPO moves a policy that is already close; a reward model's fresh scalar head needs a bigger step.
-DEFAULT_LR = {"sft": 2e-4, "dpo": 5e-5, "reward": 2e-4}
+DEFAULT_LR = {"sft": 2e-4, "dpo": 5e-5, "reward": 2e-4}  # LoRA-typical; DPO moves a policy that is already close
 DEFAULT_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
 SOURCES = ("truthfulqa-train",)
 
@@ -147,7 +146,8 @@ class Recipe(Strict):
         if self.reward is not None and self.method != "reward":
             raise ValueError("'reward' settings need 'method: reward'")
         if self.method != "sft" and self.train.group_by_length:
-            raise ValueError(f"train.group_by_length is for 'method: sft' only (TRL's {self.method} pairs have no single length)")
+            raise ValueError(f"train.group_by_length is for 'method: sft' only "
+                             f"(TRL's {self.method} pairs have no single length)")
         if self.method == "reward" and self.init_adapter:
             raise ValueError("'init_adapter' is not supported with 'method: reward': a reward model starts from the "
                              "base model with a new scalar head; remove init_adapter")

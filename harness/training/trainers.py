@@ -1,4 +1,4 @@
-"""TRL trainers for a recipe: ``SFTTrainer`` / ``DPOTrainer`` / ``RewardTrainer`` with a PEFT LoRA adapter (no custom loop).
+"""TRL trainers for a recipe: ``SFTTrainer``/``DPOTrainer``/``RewardTrainer`` with a PEFT LoRA (no custom loop).
 
 - SFT: conversational prompt/completion rows, so TRL applies the model's chat template and
   puts the loss on the completion (the assistant's answer) only.

@@ -100,7 +100,8 @@ def test_adapter_integrity_is_checked_before_merging(adapter, tiny_model_dir, tm
 
     other = tmp_path / "other"
     shutil.copytree(adapter, other)
-    (other / "training.json").write_text(json.dumps({"base_model": {"id": str(tiny_model_dir), "weights_sha256": "1" * 64}}))
+    recorded = {"base_model": {"id": str(tiny_model_dir), "weights_sha256": "1" * 64}}
+    (other / "training.json").write_text(json.dumps(recorded))
     with pytest.raises(HarnessError, match="trained on another base model"):
         merge(other, tmp_path / "b", progress=False)  # the base comes from training.json
 
