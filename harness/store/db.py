@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,12 +86,8 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> None:
     """Recognise the file (ours, empty, or foreign), create or migrate ours, switch on WAL."""
     conn.execute("PRAGMA foreign_keys = ON")
     app_id, version, tables = _header(conn)  # raises DatabaseError for a non-SQLite file
-    if app_id == 0 and version == 0 and not tables:
-        with transaction(conn):
-            app_id, version, tables = _header(conn)  # another process may have created it meanwhile
-            if app_id == 0 and version == 0 and not tables:
-                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                app_id = APPLICATION_ID
+    if (app_id == 0 and version == 0 and not tables) or (app_id == APPLICATION_ID and version < SCHEMA_VERSION):
+        app_id, version, tables = _create_or_migrate(conn)
     if app_id != APPLICATION_ID:
         listing = ", ".join(sorted(tables)) or "none"
         raise StoreError(
@@ -100,31 +97,65 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> None:
     if version > SCHEMA_VERSION:
         raise StoreError(f"{path}: run store has schema version {version}, newer than this adapter-harness "
                          f"understands ({SCHEMA_VERSION}); upgrade adapter-harness or use another store file")
-    if version < SCHEMA_VERSION:
-        _migrate(conn)
-        tables = _header(conn)[2]
     missing = TABLES - tables
     if missing:
         raise StoreError(f"{path}: run store is damaged: tables {', '.join(sorted(missing))} are missing")
     if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-        conn.execute("PRAGMA journal_mode = WAL")  # persistent: set once per file
+        _switch_to_wal(conn)
 
 
 def _header(conn: sqlite3.Connection) -> tuple[int, int, set[str]]:
-    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    """application_id, schema version and tables, read in one transaction.
+
+    Three autocommit reads could straddle another process's creating commit and see
+    tables without the application id (a foreign file, wrongly).
+    """
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        if own:
+            conn.execute("COMMIT")
     tables.discard("sqlite_sequence")
     return app_id, version, tables
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
+def _create_or_migrate(conn: sqlite3.Connection) -> tuple[int, int, set[str]]:
+    """Under the write lock, re-read the header (another process may have done the work) and finish it."""
     with transaction(conn):
-        version = conn.execute("PRAGMA user_version").fetchone()[0]  # re-read under the write lock
-        for step in range(version, SCHEMA_VERSION):
-            for statement in _statements(MIGRATIONS[step]):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {step + 1}")
+        app_id, version, tables = _header(conn)
+        if app_id == 0 and version == 0 and not tables:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            app_id = APPLICATION_ID
+        if app_id == APPLICATION_ID and version < SCHEMA_VERSION:
+            _migrate(conn, version)
+        return _header(conn)
+
+
+def _switch_to_wal(conn: sqlite3.Connection) -> None:
+    """Set WAL once per file. The switch needs an exclusive lock and SQLite does not run
+    the busy handler for it, so a concurrent reader makes it fail at once: retry until the timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _migrate(conn: sqlite3.Connection, version: int) -> None:
+    """Apply migrations ``version`` … latest inside the caller's write transaction."""
+    for step in range(version, SCHEMA_VERSION):
+        for statement in _statements(MIGRATIONS[step]):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {step + 1}")
 
 
 def _statements(script: str) -> list[str]:
