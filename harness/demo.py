@@ -77,7 +77,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     stages = Stages()
     batch = {"batch_size": args.batch_size} if args.batch_size else {}
 
-    suites = load_suites(args.suites)
+    suites = []
+    for suite in load_suites(args.suites):
+        if suite.skip_reason:  # the gate refuses skipped suites; the demo says so and goes on without
+            print(f"warning: leaving out {suite.path}: {suite.skip_reason}", file=sys.stderr)
+        else:
+            suites.append(suite)
     base, _ = stages.run("1/5 suites on the base model", evaluate, suites, ModelSpec(None), **batch)
     base.write_json(work / "base-results.json")
     print(run_table(base))
@@ -96,10 +101,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     else:
         print(f"\n=== 3/5 DPO: reusing {dpo_dir} (pass --retrain to train again) ===")
 
-    gate = stages.run("4/5 gate: adapter vs base", run_gate, str(dpo_dir), baseline="base", suites=args.suites,
+    gate = stages.run("4/5 gate: adapter vs base", run_gate, str(dpo_dir), baseline="base",
+                      suites=[str(s.path) for s in suites],
                       registry_dir=args.registry, **batch)
     gate.candidate.write_json(work / "adapter-results.json")
-    report = stages.run("5/5 before/after report", _report, work)
+    report = stages.run("5/5 before/after report", _report, work, gate.candidate.stored_id)
 
     print("\n" + gate.table)
     print("\n" + stages.table())
@@ -118,15 +124,17 @@ def _finished(adapter_dir: Path) -> bool:
     return (adapter_dir / "adapter_model.safetensors").is_file() and (adapter_dir / "training.json").is_file()
 
 
-def _report(work: Path) -> Path:
+def _report(work: Path, run_id: int | None) -> Path:
     """The report of the gate's runs, rebuilt from the run store (as `harness report` would)."""
     from harness.store import RunStore, store_disabled
     from reports import write_report
 
     if store_disabled():
         raise HarnessError("the run store is switched off (ADAPTER_HARNESS_STORE=off): the demo report needs it")
+    if run_id is None:
+        raise HarnessError("the gate's run was not saved to the run store (see the warning above): no report")
     store = RunStore()
-    cand = store.info("latest")
+    cand = store.info(run_id)  # by id, not 'latest': another process may have saved a run meanwhile
     base = store.info(cand.baseline_run) if cand.baseline_run is not None else None
     out = work / "report.html"
     write_report(out, store.load(cand.id), store.load(base.id) if base else None, summary=work / "summary.md",

@@ -69,7 +69,11 @@ def evaluate(
     result = run_suites(suites, backend, baseline=base_result)
     _say_cache(backend, progress)
     try:
-        record(result, base_result)  # every run lands in the store, so reports never need a re-run
+        ids = record(result, base_result)  # every run lands in the store, so reports never need a re-run
+        if ids:
+            result.stored_id = ids[0]
+            if base_result is not None:
+                base_result.stored_id = ids[1]
     except HarnessError as exc:  # the model work is done: keep the results, say why they were not stored
         print(f"warning: run not saved to the run store: {exc}", file=sys.stderr)
     return result, base_result

@@ -117,6 +117,7 @@ class RunResult:
     seconds: float
     harness_version: str
     baseline: ModelIdentity | None = None
+    stored_id: int | None = field(default=None, compare=False)  # its id in the run store, once saved
 
     @property
     def passed(self) -> bool:

@@ -211,6 +211,10 @@ def run_gate(
     base_spec = baseline_for(baseline, name, registry_dir, model)
 
     loaded = [load_suite(p) for p in suite_paths]
+    skipped = [f"{s.path}: {s.skip_reason}" for s in loaded if s.skip_reason]
+    if skipped:  # an adapter accepted without one of its suites would be accepted on less evidence
+        raise HarnessError("the gate runs every suite, and these cannot run here:\n  " + "\n  ".join(skipped)
+                           + "\nprovide what they need, or leave them out explicitly with --suites")
     holdout = check_holdout(training or ["training/data"], suite_paths, loaded_suites=loaded,
                             threshold=holdout_threshold or DEFAULT_THRESHOLD)
     if not holdout.passed:

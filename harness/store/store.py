@@ -88,6 +88,7 @@ class RunStore:
             run = read_run(conn, run_id)
         if run is None:  # deleted between resolve and read
             raise HarnessError(f"{self.path}: run {run_id} disappeared while it was being read")
+        run.stored_id = run_id
         return run
 
     def info(self, ref: str | int) -> RunInfo:

@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from harness.device import default_device
 from harness.errors import SuiteError, did_you_mean
 from harness.loader import read_yaml
 
@@ -226,7 +227,7 @@ class Recipe(Strict):
             weight_decay=t.weight_decay, max_grad_norm=t.max_grad_norm, seed=self.seed, data_seed=self.seed,
             max_length=t.max_length, activation_checkpointing=t.gradient_checkpointing,
             # float32 on CPU: bf16 autocast is ~400x slower on these CPUs, and TRL defaults bf16 to True.
-            bf16=False, fp16=False, use_cpu=True,
+            bf16=False, fp16=False, use_cpu=default_device() == "cpu",
             logging_steps=t.logging_steps, save_strategy="steps", save_steps=t.save_steps, save_total_limit=1,
             report_to="none", disable_tqdm=False, dataloader_num_workers=0, dataloader_pin_memory=False,
             train_sampling_strategy="group_by_length" if self.method == "sft" and t.group_by_length is not False else "random",

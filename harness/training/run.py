@@ -77,16 +77,13 @@ def resolve_base_model(name: str) -> tuple[str, dict[str, Any]]:
 
 
 def _weights_sha(directory: Path) -> str | None:
-    """sha256 over the model's *.safetensors files (sorted by name)."""
-    files = sorted(directory.glob("*.safetensors"))
-    if not files:
+    """The same weights hash the backend computes (so the gate can match it), None without safetensors."""
+    from harness.backends.hf.loading import weights_sha256
+
+    try:
+        return weights_sha256(directory)
+    except HarnessError:
         return None
-    digest = hashlib.sha256()
-    for f in files:
-        with open(f, "rb") as handle:
-            while block := handle.read(1 << 22):
-                digest.update(block)
-    return digest.hexdigest()
 
 
 def train(

@@ -73,6 +73,15 @@ def test_adapter_directory_problems(tmp_path, tiny_model_dir, lora_dir):
         load_backend(str(tiny_model_dir), str(pickled), progress=False)
 
 
+def test_reward_model_adapter_is_not_a_chat_adapter(tmp_path, tiny_model_dir, lora_dir):
+    reward = tmp_path / "reward-lora"
+    shutil.copytree(lora_dir, reward)
+    config = json.loads((reward / "adapter_config.json").read_text())
+    (reward / "adapter_config.json").write_text(json.dumps({**config, "task_type": "SEQ_CLS"}))
+    with pytest.raises(HarnessError, match=r"is a reward model \(task_type SEQ_CLS\).*'reward' check"):
+        load_backend(str(tiny_model_dir), str(reward), progress=False)
+
+
 def test_adapter_for_another_architecture(tmp_path, tiny_model_dir):
     other = save_random_lora(make_tiny_model(hidden=32), tmp_path / "narrow-lora")
     with pytest.raises(HarnessError, match="does not fit model"):

@@ -88,3 +88,21 @@ def test_adapter_trained_on_another_base_is_refused(workdir, applied_lora):
     with pytest.raises(HarnessError, match="trained on another base model"):
         gate(other, workdir / "ok")
     assert tree(workdir / "adapters") == []
+
+
+def test_a_suite_that_cannot_run_is_refused_before_any_model_is_loaded(workdir, applied_lora, monkeypatch):
+    write_suite(workdir / "ok", ACCEPT_SUITE)
+    (workdir / "ok" / "tqa.yaml").write_text(
+        "name: tqa\ndescription: needs data that is not here\n"
+        "source:\n  truthfulqa: {data_dir: nowhere}\n"
+        "thresholds:\n  - {metric: mc1, min: 0.2}\n"
+    )
+    import harness.backends
+
+    def no_model(*a, **k):
+        raise AssertionError("a model was loaded although a suite cannot run")
+
+    monkeypatch.setattr(harness.backends, "load_backend", no_model)
+    with pytest.raises(HarnessError, match=r"(?s)cannot run here:.*tqa\.yaml: TruthfulQA data not found.*--suites"):
+        gate(applied_lora, workdir / "ok")
+    assert tree(workdir / "adapters") == []

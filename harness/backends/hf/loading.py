@@ -176,6 +176,13 @@ def apply_adapter(model, adapter_dir: Path, model_name: str):
     """Wrap ``model`` with the PEFT adapter in ``adapter_dir``, explaining architecture mismatches."""
     from peft import PeftModel
 
+    if _adapter_config(adapter_dir).get("task_type") == "SEQ_CLS":
+        # A reward model's LoRA also carries a scalar head; on a causal LM it would load
+        # "successfully" and score nonsense.
+        raise HarnessError(
+            f"adapter {adapter_dir} is a reward model (task_type SEQ_CLS), not a chat adapter: "
+            "use it as a suite's 'reward' check model, not as --adapter"
+        )
     try:
         wrapped = PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=False)
     except (RuntimeError, ValueError, KeyError, TypeError, AttributeError) as e:
@@ -196,11 +203,16 @@ def apply_adapter(model, adapter_dir: Path, model_name: str):
     return wrapped
 
 
-def _adapter_base_name(adapter_dir: Path) -> str | None:
+def _adapter_config(adapter_dir: Path) -> dict:
     try:
-        return json.loads((adapter_dir / "adapter_config.json").read_text()).get("base_model_name_or_path")
-    except (OSError, ValueError, AttributeError):
-        return None
+        config = json.loads((adapter_dir / "adapter_config.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def _adapter_base_name(adapter_dir: Path) -> str | None:
+    return _adapter_config(adapter_dir).get("base_model_name_or_path")
 
 
 def load(model: str | None, adapter: str | None, device: str = "cpu", progress: bool = True) -> Loaded:
