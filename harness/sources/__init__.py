@@ -44,4 +44,4 @@ def source(name: str, params: type[BaseModel]) -> Callable:
 
 def load_sources() -> None:
     """Import the built-in sources so they register."""
-    from harness.sources import truthfulqa  # noqa: F401
+    from harness.sources import training_rows, truthfulqa  # noqa: F401

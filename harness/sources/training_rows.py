@@ -1,0 +1,66 @@
+"""Training rows as suite cases: how an adapter behaves on the prompts it was trained on.
+
+A suite with ``source: {training_rows: {path: ../data/refusals_sft.jsonl, checks: {...}}}``
+turns each training row whose ``tags`` name a key of ``checks`` into a case with those
+checks. Comparing it with the real suite separates learned behaviour (both high) from
+memorised prompts (training rows high, held-out suite low). Such a suite must live outside
+``suites/``: it is made of training prompts, which the gate's hold-out check forbids there.
+
+    source:
+      training_rows:
+        path: ../data/refusals_sft.jsonl
+        checks:
+          harmful: [{refusal: {expect: refuse}}]
+          benign: [{refusal: {expect: answer}}]
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.sources import SourceUnavailable, source
+
+
+class TrainingRowsParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str = Field(min_length=1)  # a training JSONL file; relative paths resolve against the suite's folder
+    checks: dict[str, list[dict[str, Any]]] = Field(min_length=1)  # tag -> checks for rows with that tag
+    max_new_tokens: int | None = Field(None, ge=1, le=4096)
+
+
+@source("training_rows", TrainingRowsParams)
+def load(params: TrainingRowsParams | dict[str, Any] | None, suite_dir: Path) -> list[dict[str, Any]]:
+    """One case per tagged row (the first tag of the row found in ``checks`` decides its checks)."""
+    from harness.training.data import read_data_file
+
+    if not isinstance(params, TrainingRowsParams):
+        params = TrainingRowsParams.model_validate(params or {})
+    path = Path(params.path).expanduser()
+    path = path if path.is_absolute() else Path(suite_dir) / path
+    if not path.is_file():
+        raise SourceUnavailable(f"training data {path} not found; fix 'path' (relative to the suite's folder)")
+    data = read_data_file(path, skip_invalid=True)  # validated: bad rows are left out, as training does
+    raw_lines = path.read_text(encoding="utf-8").splitlines()
+    cases = []
+    for row, line in zip(data.rows, data.lines):
+        tags = json.loads(raw_lines[line - 1]).get("tags") or []
+        tag = next((t for t in tags if t in params.checks), None)
+        if tag is None or "prompt" not in row:
+            continue
+        case: dict[str, Any] = {
+            "id": f"{path.stem}-line-{line}",
+            "messages": [{"role": m["role"], "content": m["content"]} for m in row["prompt"]],
+            "tags": list(dict.fromkeys([tag, *tags])),
+            "checks": params.checks[tag],
+        }
+        if params.max_new_tokens:
+            case["generation"] = {"max_new_tokens": params.max_new_tokens}
+        cases.append(case)
+    if not cases:
+        raise SourceUnavailable(f"{path}: no row is tagged with any of {sorted(params.checks)}")
+    return cases
