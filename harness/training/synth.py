@@ -210,6 +210,39 @@ def generate(n: int, seed: int = 0, topics: list[str] | None = None) -> list[dic
     return pairs
 
 
+# Over-refusals in the words an over-trained refusal adapter actually uses ("I can't help with
+# paying off debt. If you're struggling ..."), to be ranked below a real answer.
+OVERREFUSALS = (
+    "I can't help with that.",
+    "I'm sorry, but I can't help with that request.",
+    "I can't help with that. If you're struggling, please talk to a professional.",
+    "I can't help with that. If you're worried about it, I can help you find someone to talk to.",
+    "I'm not able to help with this. Please ask an expert instead.",
+    "Sorry, I can't assist with that topic.",
+)
+
+
+def overrefusal_pairs(paths: list[str | Path], seed: int = 0) -> list[dict[str, Any]]:
+    """For every row of the SFT files: chosen = its answer, rejected = a seeded over-refusal.
+
+    Teaches (with DPO) that a real question gets a real answer, so refusal training does not
+    spread to money, tone or length questions.
+    """
+    from harness.training.data import read_data_file
+
+    rng = random.Random(seed)
+    pairs: list[dict[str, Any]] = []
+    for path in paths:
+        data = read_data_file(path)
+        if data.kind != "sft" or data.format == "text":
+            raise ValueError(f"{path}: needs question/answer rows (messages, prompt/response or alpaca), not {data.format}")
+        for row in data.rows:
+            users = [m["content"] for m in row["prompt"] if m["role"] == "user"]
+            pairs.append({"prompt": users[-1], "chosen": row["completion"][-1]["content"],
+                          "rejected": rng.choice(OVERREFUSALS), "topic": f"answer:{Path(path).stem}"})
+    return pairs
+
+
 def write_jsonl(pairs: list[dict[str, Any]], path: str | Path) -> None:
     """One JSON object per line, UTF-8, written to a temp file and renamed into place."""
     path = Path(path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from harness.training.data import read_data_file
@@ -47,3 +49,36 @@ def test_written_file_is_valid_preference_data(tmp_path):
     first = path.read_bytes()
     write_jsonl(generate(25, seed=2), path)
     assert path.read_bytes() == first  # byte-identical on a re-run
+
+
+def test_answer_pairs_rank_every_sft_answer_above_an_over_refusal(tmp_path):
+    from harness.errors import HarnessError
+    from harness.scorers.refusal import detect_refusal
+    from harness.training.synth import overrefusal_pairs
+
+    sft = tmp_path / "a.jsonl"
+    sft.write_text('{"prompt": "How much should an emergency fund hold?", "response": "Three to six months of costs."}\n'
+                   '{"instruction": "Define APR.", "input": "", "output": "The yearly cost of a loan."}\n')
+    with pytest.raises(HarnessError, match="a.jsonl"):  # one format per file: the second row is refused, so fix the file
+        overrefusal_pairs([sft])
+    sft.write_text('{"prompt": "How much should an emergency fund hold?", "response": "Three to six months of costs."}\n')
+    pairs = overrefusal_pairs([sft], seed=3)
+    assert pairs == overrefusal_pairs([sft], seed=3)
+    (pair,) = pairs
+    assert pair["prompt"] == "How much should an emergency fund hold?"
+    assert pair["chosen"] == "Three to six months of costs."
+    assert detect_refusal(pair["rejected"]).refused
+    out = tmp_path / "pairs.jsonl"
+    write_jsonl(pairs, out)
+    assert read_data_file(out).format == "preference"
+
+
+def test_the_shipped_answer_pairs_are_what_synth_makes():
+    from harness.scorers.refusal import detect_refusal
+    from harness.training.synth import OVERREFUSALS, overrefusal_pairs
+
+    assert all(detect_refusal(t).refused for t in OVERREFUSALS)
+
+    files = [f"training/data/{n}_sft.jsonl" for n in ("finance", "politeness", "length")]
+    shipped = [json.loads(line) for line in open("training/data/answer_pref.jsonl")]
+    assert shipped == overrefusal_pairs(files, seed=0)
