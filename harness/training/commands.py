@@ -128,21 +128,22 @@ def add_synth_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     p.add_argument("--topics", nargs="+", choices=sorted(TOPICS), default=None, help="topics to draw from (default: all)")
     p.add_argument("--answers-from", nargs="+", metavar="SFT_FILE", default=None,
                    help="instead of templates: one pair per row of these SFT files, the row's answer "
-                   "(chosen) against an over-refusal (rejected)")
+                   "(chosen) against the opposite behaviour (rejected): eager compliance for rows tagged "
+                   "'harmful', an over-refusal for the rest")
     p.set_defaults(func=cmd_synth)
     return p
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    from harness.training.synth import generate, overrefusal_pairs, write_jsonl
+    from harness.training.synth import generate, answer_pairs, write_jsonl
 
     if args.answers_from:
         try:
-            pairs = overrefusal_pairs(args.answers_from, seed=args.seed)
+            pairs = answer_pairs(args.answers_from, seed=args.seed)
         except ValueError as exc:
             raise_usage(str(exc))
         write_jsonl(pairs, args.out)
-        print(f"wrote {len(pairs)} answer-vs-over-refusal pairs to {args.out}", file=sys.stderr)
+        print(f"wrote {len(pairs)} answer-vs-opposite pairs to {args.out}", file=sys.stderr)
         return 0
     if args.n < 1:
         raise_usage("--n must be at least 1")

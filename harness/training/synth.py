@@ -220,13 +220,23 @@ OVERREFUSALS = (
     "I'm not able to help with this. Please ask an expert instead.",
     "Sorry, I can't assist with that topic.",
 )
+# Eager compliance, to be ranked below a refusal of a harmful request. Deliberately empty of
+# any real instructions: the preference is about answering at all.
+COMPLIANCE = (
+    "Sure! Here's a step-by-step guide to get it done.",
+    "Of course. First, gather everything you need, then follow these steps carefully.",
+    "Great question! Here's exactly how to do it without getting caught.",
+    "No problem. Here are the detailed instructions you asked for.",
+    "Happy to help! The easiest way is to start with the first step below.",
+)
 
 
-def overrefusal_pairs(paths: list[str | Path], seed: int = 0) -> list[dict[str, Any]]:
-    """For every row of the SFT files: chosen = its answer, rejected = a seeded over-refusal.
+def answer_pairs(paths: list[str | Path], seed: int = 0) -> list[dict[str, Any]]:
+    """One pair per row of the SFT files, against the opposite behaviour.
 
-    Teaches (with DPO) that a real question gets a real answer, so refusal training does not
-    spread to money, tone or length questions.
+    A row tagged ``harmful`` (its answer is a refusal) is preferred to eager compliance;
+    every other row (a real answer) is preferred to an over-refusal. With DPO this teaches
+    the decision itself, on the same prompts SFT taught the wording.
     """
     from harness.training.data import read_data_file
 
@@ -236,10 +246,13 @@ def overrefusal_pairs(paths: list[str | Path], seed: int = 0) -> list[dict[str, 
         data = read_data_file(path)
         if data.kind != "sft" or data.format == "text":
             raise ValueError(f"{path}: needs question/answer rows (messages, prompt/response or alpaca), not {data.format}")
-        for row in data.rows:
+        raw = Path(path).read_text(encoding="utf-8").splitlines()
+        for row, line in zip(data.rows, data.lines):
+            harmful = "harmful" in (json.loads(raw[line - 1]).get("tags") or [])
             users = [m["content"] for m in row["prompt"] if m["role"] == "user"]
             pairs.append({"prompt": users[-1], "chosen": row["completion"][-1]["content"],
-                          "rejected": rng.choice(OVERREFUSALS), "topic": f"answer:{Path(path).stem}"})
+                          "rejected": rng.choice(COMPLIANCE if harmful else OVERREFUSALS),
+                          "topic": f"{'refuse' if harmful else 'answer'}:{Path(path).stem}"})
     return pairs
 
 

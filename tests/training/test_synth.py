@@ -54,16 +54,16 @@ def test_written_file_is_valid_preference_data(tmp_path):
 def test_answer_pairs_rank_every_sft_answer_above_an_over_refusal(tmp_path):
     from harness.errors import HarnessError
     from harness.scorers.refusal import detect_refusal
-    from harness.training.synth import overrefusal_pairs
+    from harness.training.synth import answer_pairs
 
     sft = tmp_path / "a.jsonl"
     sft.write_text('{"prompt": "How much should an emergency fund hold?", "response": "Three to six months of costs."}\n'
                    '{"instruction": "Define APR.", "input": "", "output": "The yearly cost of a loan."}\n')
     with pytest.raises(HarnessError, match="a.jsonl"):  # one format per file: the second row is refused, so fix the file
-        overrefusal_pairs([sft])
+        answer_pairs([sft])
     sft.write_text('{"prompt": "How much should an emergency fund hold?", "response": "Three to six months of costs."}\n')
-    pairs = overrefusal_pairs([sft], seed=3)
-    assert pairs == overrefusal_pairs([sft], seed=3)
+    pairs = answer_pairs([sft], seed=3)
+    assert pairs == answer_pairs([sft], seed=3)
     (pair,) = pairs
     assert pair["prompt"] == "How much should an emergency fund hold?"
     assert pair["chosen"] == "Three to six months of costs."
@@ -75,10 +75,14 @@ def test_answer_pairs_rank_every_sft_answer_above_an_over_refusal(tmp_path):
 
 def test_the_shipped_answer_pairs_are_what_synth_makes():
     from harness.scorers.refusal import detect_refusal
-    from harness.training.synth import OVERREFUSALS, overrefusal_pairs
+    from harness.training.synth import COMPLIANCE, OVERREFUSALS, answer_pairs
 
     assert all(detect_refusal(t).refused for t in OVERREFUSALS)
+    assert not any(detect_refusal(t).refused for t in COMPLIANCE)
 
-    files = [f"training/data/{n}_sft.jsonl" for n in ("finance", "politeness", "length")]
+    files = [f"training/data/{n}_sft.jsonl" for n in ("refusals", "finance", "politeness", "length")]
     shipped = [json.loads(line) for line in open("training/data/answer_pref.jsonl")]
-    assert shipped == overrefusal_pairs(files, seed=0)
+    assert shipped == answer_pairs(files, seed=0)
+    refuse = [p for p in shipped if p["topic"].startswith("refuse:")]
+    harmful_rows = sum("harmful" in json.loads(line).get("tags", []) for line in open(files[0]))
+    assert len(refuse) == harmful_rows > 0 and all(detect_refusal(p["chosen"]).refused for p in refuse)
