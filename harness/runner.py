@@ -55,6 +55,7 @@ def run_suites(
     results: dict[str, SuiteResult] = {}
     for suite in suites:
         results[suite.path] = SuiteResult(suite.name, suite.path, skipped=suite.skip_reason)
+    _prepare_scorers(plans, outputs)
     for plan in plans:
         output = outputs[plan.generation] if plan.generation is not None else None
         checks = [
@@ -92,6 +93,22 @@ def _plan(suite: Suite) -> list[_Planned]:
         ll = [c.spec.requests(prompt, c.params) if c.spec.requests else [] for c in checks]
         plans.append(_Planned(suite, case, prompt, checks, gen, ll))
     return plans
+
+
+def _prepare_scorers(plans: list[_Planned], outputs: dict[GenerationRequest, str]) -> None:
+    """Hand each scorer with a ``prepare`` hook all its output checks at once (batched work)."""
+    batches: dict[str, tuple[Any, list]] = {}
+    for plan in plans:
+        output = outputs[plan.generation] if plan.generation is not None else None
+        for check in plan.checks:
+            if check.spec.prepare is not None and check.spec.needs == "output":
+                inp = ScoreInput(plan.prompt, output, [], tuple(plan.case.tags))
+                batches.setdefault(check.name, (check.spec.prepare, []))[1].append((inp, check.params))
+    for prepare, items in batches.values():
+        try:
+            prepare(items)
+        except Exception:  # only a speed-up: scoring case by case still works (and reports errors per case)
+            pass
 
 
 def _score(check: Check, plan: _Planned, output: str | None, logprobs: list[float]) -> Score:

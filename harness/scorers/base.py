@@ -65,6 +65,8 @@ class ScorerSpec:
     ``metrics`` names every key ``fn`` may put in ``Score.metrics`` (besides the
     scorer's own name, which always carries ``Score.value``), so suites can be
     validated before a model is loaded.
+    ``prepare``, if set, is called once with every (input, params) the run will score,
+    before the first ``fn`` call: a scorer that runs a model of its own batches that work there.
     """
 
     name: str
@@ -74,6 +76,7 @@ class ScorerSpec:
     metrics: tuple[str, ...] = ()
     requests: RequestFn | None = None
     doc: str = ""
+    prepare: Callable[[list[tuple[ScoreInput, Any]]], None] | None = None
 
     def metric_names(self, params: Any = None) -> tuple[str, ...]:
         return (self.name, *self.metrics)
@@ -89,13 +92,14 @@ def scorer(
     needs: Literal["output", "loglikelihood"] = "output",
     metrics: Sequence[str] = (),
     requests: RequestFn | None = None,
+    prepare: Callable[[list[tuple[ScoreInput, Any]]], None] | None = None,
 ) -> Callable[[ScoreFn], ScoreFn]:
     """Register ``fn(inp: ScoreInput, params) -> Score`` under ``name``."""
 
     def register(fn: ScoreFn) -> ScoreFn:
         SCORERS.add(
             name,
-            ScorerSpec(name, fn, params, needs, tuple(metrics), requests, (fn.__doc__ or "").strip()),
+            ScorerSpec(name, fn, params, needs, tuple(metrics), requests, (fn.__doc__ or "").strip(), prepare),
         )
         return fn
 

@@ -36,7 +36,9 @@ class Embedder:
     """A sentence-transformers model plus a cache of reference embeddings.
 
     References recur across cases and runs (TruthfulQA's answers, a suite's expected
-    answers), so each is embedded once; outputs are embedded every time.
+    answers), so each is embedded once. :meth:`prefetch` embeds many texts in batches (the
+    runner calls it with every output and reference of a run before scoring), after which
+    :meth:`similarities` only multiplies cached vectors.
     """
 
     def __init__(self, model: Any, source: str):
@@ -56,21 +58,31 @@ class Embedder:
             texts, convert_to_tensor=True, normalize_embeddings=True, show_progress_bar=False
         ).float()
 
+    def prefetch(self, texts: Sequence[str]) -> None:
+        """Embed the texts not cached yet, in batches, and cache them."""
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._refs]
+            if missing:
+                self._remember(dict(zip(missing, self._encode(missing))))
+
     def similarities(self, text: str, refs: Sequence[str]) -> list[float]:
         """Cosine similarity of ``text`` to each reference."""
         import torch
 
         with self._lock:
-            known = {r: self._refs[r] for r in refs if r in self._refs}
-            missing = [r for r in dict.fromkeys(refs) if r not in known]
-            vectors = self._encode([text, *missing])
-            fresh = dict(zip(missing, vectors[1:]))
-            if len(self._refs) + len(fresh) > _REF_CACHE_LIMIT:
-                self._refs.clear()  # crude bound on memory; hit only by huge suites
-            self._refs.update(fresh)
-            known.update(fresh)
+            known = {r: self._refs[r] for r in (text, *refs) if r in self._refs}
+            missing = [r for r in dict.fromkeys((text, *refs)) if r not in known]
+            if missing:
+                fresh = dict(zip(missing, self._encode(missing)))
+                self._remember(fresh)
+                known.update(fresh)
         ref_matrix = torch.stack([known[r] for r in refs])
-        return (ref_matrix @ vectors[0]).tolist()
+        return (ref_matrix @ known[text]).tolist()
+
+    def _remember(self, fresh: dict[str, Any]) -> None:
+        if len(self._refs) + len(fresh) > _REF_CACHE_LIMIT:
+            self._refs.clear()  # crude bound on memory; hit only by huge suites
+        self._refs.update(fresh)
 
 
 _embedder: Embedder | None = None
@@ -139,7 +151,13 @@ def _quote(text: str, width: int = 60) -> str:
     return repr(text if len(text) <= width else text[: width - 3] + "...")
 
 
-@scorer("similarity", params=SimilarityParams, needs="output")
+def _prefetch(items: list[tuple[ScoreInput, SimilarityParams]]) -> None:
+    texts = [t for inp, p in items for t in ((inp.output or "").strip(), *p.good, *p.bad) if t]
+    if texts:
+        get_embedder().prefetch(texts)
+
+
+@scorer("similarity", params=SimilarityParams, needs="output", prepare=_prefetch)
 def similarity(inp: ScoreInput, params: SimilarityParams) -> Score:
     """Output closer (max cosine, all-MiniLM-L6-v2) to a good reference than to any bad one.
 

