@@ -32,6 +32,27 @@ if "ADAPTER_HARNESS_TRUTHFULQA" not in os.environ and (_SHARED_TQA / "generation
 
 from harness.table import render  # noqa: E402  (after the path and environment are set)
 
+# A tiny suite for the --smoke runs: two generations and one log-likelihood pair.
+SMOKE_SUITE = """\
+name: smoke
+generation: {max_new_tokens: 8}
+cases:
+  - id: hello
+    prompt: Say hello.
+    checks:
+      - length: {max_words: 100}
+  - id: bye
+    prompt: Say goodbye.
+    checks:
+      - length: {max_words: 100}
+  - id: sky
+    prompt: "The sky is"
+    checks:
+      - preference: {chosen: " blue", rejected: " green"}
+thresholds:
+  - {metric: pass_rate, min: 0.0}
+"""
+
 CHILD_MARK = "BENCH-RESULT "  # prefix of the one stdout line a child process reports on
 
 

@@ -21,25 +21,6 @@ from pathlib import Path
 
 import _shared
 
-SMOKE_SUITE = """\
-name: smoke
-generation: {max_new_tokens: 8}
-cases:
-  - id: hello
-    prompt: Say hello.
-    checks:
-      - length: {max_words: 100}
-  - id: bye
-    prompt: Say goodbye.
-    checks:
-      - length: {max_words: 100}
-  - id: sky
-    prompt: "The sky is"
-    checks:
-      - preference: {chosen: " blue", rejected: " green"}
-thresholds:
-  - {metric: pass_rate, min: 0.0}
-"""
 
 
 def child(args: argparse.Namespace) -> None:
@@ -71,7 +52,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-cache-") as tmp:
         tmp_dir = Path(tmp)
         if args.smoke:
-            (tmp_dir / "smoke.yaml").write_text(SMOKE_SUITE)
+            (tmp_dir / "smoke.yaml").write_text(_shared.SMOKE_SUITE)
             args.suites = [str(tmp_dir / "smoke.yaml")]
         env = {"ADAPTER_HARNESS_STORE": str(tmp_dir / "runs.sqlite3")}
         runs = {}

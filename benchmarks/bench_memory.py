@@ -21,21 +21,6 @@ from pathlib import Path
 
 import _shared
 
-SMOKE_SUITE = """\
-name: smoke
-generation: {max_new_tokens: 8}
-cases:
-  - id: hello
-    prompt: Say hello.
-    checks:
-      - length: {max_words: 100}
-  - id: sky
-    prompt: "The sky is"
-    checks:
-      - preference: {chosen: " blue", rejected: " green"}
-thresholds:
-  - {metric: pass_rate, min: 0.0}
-"""
 LIMIT_MB = 2048
 
 
@@ -64,7 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--suites", nargs="+", default=["suites"], help="suite files or directories (default: suites/)")
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--smoke", action="store_true", help="tiny version: a 2-case suite (seconds)")
+    parser.add_argument("--smoke", action="store_true", help="tiny version: a 3-case suite (seconds)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -73,7 +58,7 @@ def main() -> None:
     _shared.header("bench_memory: peak RSS while running the suites on the embedded model", args.smoke)
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
         if args.smoke:
-            (Path(tmp) / "smoke.yaml").write_text(SMOKE_SUITE)
+            (Path(tmp) / "smoke.yaml").write_text(_shared.SMOKE_SUITE)
             args.suites = [str(Path(tmp) / "smoke.yaml")]
         # The child calls run_suites directly: no result cache, nothing written to a store.
         out = _shared.run_child(Path(__file__), ["--suites", *args.suites, "--batch-size", str(args.batch_size)],

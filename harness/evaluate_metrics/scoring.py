@@ -37,3 +37,15 @@ def summary(name: str, scores: Sequence[Score]) -> dict[str, float]:
     for key in extra:
         out[key] = mean([float(s.metrics[key]) for s in scores if key in s.metrics])
     return out
+
+
+def metric_info(description: str, inputs: str, references: Any = None) -> Any:
+    """The ``evaluate.MetricInfo`` every metric script returns: string predictions, optional references."""
+    import datasets
+    import evaluate
+
+    features = {"predictions": datasets.Value("string")}
+    if references is not None:
+        features["references"] = references
+    return evaluate.MetricInfo(description=description, citation="", inputs_description=inputs,
+                               features=datasets.Features(features))

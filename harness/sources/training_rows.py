@@ -16,7 +16,6 @@ memorised prompts (training rows high, held-out suite low). Such a suite must li
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,7 @@ class TrainingRowsParams(BaseModel):
 @source("training_rows", TrainingRowsParams)
 def load(params: TrainingRowsParams | dict[str, Any] | None, suite_dir: Path) -> list[dict[str, Any]]:
     """One case per tagged row (the first tag of the row found in ``checks`` decides its checks)."""
-    from harness.training.data import read_data_file
+    from harness.training.data import read_data_file, row_tags
 
     if not isinstance(params, TrainingRowsParams):
         params = TrainingRowsParams.model_validate(params or {})
@@ -45,10 +44,8 @@ def load(params: TrainingRowsParams | dict[str, Any] | None, suite_dir: Path) ->
     if not path.is_file():
         raise SourceUnavailable(f"training data {path} not found; fix 'path' (relative to the suite's folder)")
     data = read_data_file(path, skip_invalid=True)  # validated: bad rows are left out, as training does
-    raw_lines = path.read_text(encoding="utf-8").splitlines()
     cases = []
-    for row, line in zip(data.rows, data.lines):
-        tags = json.loads(raw_lines[line - 1]).get("tags") or []
+    for row, line, tags in zip(data.rows, data.lines, row_tags(data)):
         tag = next((t for t in tags if t in params.checks), None)
         if tag is None or "prompt" not in row:
             continue

@@ -171,6 +171,12 @@ def read_data_file(path: str | Path, *, skip_invalid: bool = False, display: str
     return DataFile(path, fmt.name, rows, lines, hashlib.sha256(raw).hexdigest(), errors)
 
 
+def row_tags(data: DataFile) -> list[list[str]]:
+    """Each converted row's ``tags`` (conversion keeps only what training reads), [] where none."""
+    raw = data.path.read_text(encoding="utf-8").splitlines()
+    return [list(json.loads(raw[line - 1]).get("tags") or []) for line in data.lines]
+
+
 def prompt_texts(data: DataFile) -> list[tuple[int, str]]:
     """(line, user-visible prompt) of each valid row: what a hold-out check compares with suites."""
     out = []

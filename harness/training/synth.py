@@ -238,7 +238,7 @@ def answer_pairs(paths: list[str | Path], seed: int = 0) -> list[dict[str, Any]]
     every other row (a real answer) is preferred to an over-refusal. With DPO this teaches
     the decision itself, on the same prompts SFT taught the wording.
     """
-    from harness.training.data import read_data_file
+    from harness.training.data import read_data_file, row_tags
 
     rng = random.Random(seed)
     pairs: list[dict[str, Any]] = []
@@ -246,9 +246,8 @@ def answer_pairs(paths: list[str | Path], seed: int = 0) -> list[dict[str, Any]]
         data = read_data_file(path)
         if data.kind != "sft" or data.format == "text":
             raise ValueError(f"{path}: needs question/answer rows (messages, prompt/response or alpaca), not {data.format}")
-        raw = Path(path).read_text(encoding="utf-8").splitlines()
-        for row, line in zip(data.rows, data.lines):
-            harmful = "harmful" in (json.loads(raw[line - 1]).get("tags") or [])
+        for row, tags in zip(data.rows, row_tags(data)):
+            harmful = "harmful" in tags
             users = [m["content"] for m in row["prompt"] if m["role"] == "user"]
             pairs.append({"prompt": users[-1], "chosen": row["completion"][-1]["content"],
                           "rejected": rng.choice(COMPLIANCE if harmful else OVERREFUSALS),

@@ -16,6 +16,7 @@ from harness.backend import ModelIdentity
 from harness.errors import HarnessError
 
 from . import embedded
+from .adapter_info import adapter_config
 
 EMBEDDED_NAMES = (None, "", "embedded")
 EMBEDDED_LABEL = "SmolLM2-135M-Instruct (embedded)"
@@ -176,7 +177,7 @@ def apply_adapter(model, adapter_dir: Path, model_name: str):
     """Wrap ``model`` with the PEFT adapter in ``adapter_dir``, explaining architecture mismatches."""
     from peft import PeftModel
 
-    if _adapter_config(adapter_dir).get("task_type") == "SEQ_CLS":
+    if adapter_config(adapter_dir).get("task_type") == "SEQ_CLS":
         # A reward model's LoRA also carries a scalar head; on a causal LM it would load
         # "successfully" and score nonsense.
         raise HarnessError(
@@ -203,16 +204,11 @@ def apply_adapter(model, adapter_dir: Path, model_name: str):
     return wrapped
 
 
-def _adapter_config(adapter_dir: Path) -> dict:
-    try:
-        config = json.loads((adapter_dir / "adapter_config.json").read_text())
-    except (OSError, ValueError):
-        return {}
-    return config if isinstance(config, dict) else {}
-
-
 def _adapter_base_name(adapter_dir: Path) -> str | None:
-    return _adapter_config(adapter_dir).get("base_model_name_or_path")
+    try:
+        return json.loads((adapter_dir / "adapter_config.json").read_text()).get("base_model_name_or_path")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def load(model: str | None, adapter: str | None, device: str = "cpu", progress: bool = True) -> Loaded:

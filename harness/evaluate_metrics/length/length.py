@@ -5,10 +5,9 @@ as the ``length`` suite check does (``harness.scorers.text``): 1 inside the boun
 falling off quadratically outside them.
 """
 
-import datasets
 import evaluate
 
-from harness.evaluate_metrics.scoring import mean, score_outputs, summary
+from harness.evaluate_metrics.scoring import metric_info, mean, score_outputs, summary
 from harness.scorers.text import count_words
 
 _DESCRIPTION = "Word counts of model outputs held against bounds, scored as adapter-harness's length check."
@@ -30,12 +29,7 @@ Example:
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _INPUTS)
 class Length(evaluate.Metric):
     def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation="",
-            inputs_description=_INPUTS,
-            features=datasets.Features({"predictions": datasets.Value("string")}),
-        )
+        return metric_info(_DESCRIPTION, _INPUTS)
 
     def _compute(self, predictions, min_words=None, max_words=None):
         bounds = {k: v for k, v in (("min_words", min_words), ("max_words", max_words)) if v is not None}

@@ -4,10 +4,9 @@ Predictions only (politeness needs no reference): each output gets the courtesy 
 the ``politeness`` suite check (``harness.scorers.politeness``; neutral text is about 0.7).
 """
 
-import datasets
 import evaluate
 
-from harness.evaluate_metrics.scoring import score_outputs, summary
+from harness.evaluate_metrics.scoring import metric_info, score_outputs, summary
 
 _DESCRIPTION = "Courtesy of model outputs in [0, 1] (rude or insulting markers pull it down), from adapter-harness."
 _INPUTS = """
@@ -27,12 +26,7 @@ Example:
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _INPUTS)
 class Politeness(evaluate.Metric):
     def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation="",
-            inputs_description=_INPUTS,
-            features=datasets.Features({"predictions": datasets.Value("string")}),
-        )
+        return metric_info(_DESCRIPTION, _INPUTS)
 
     def _compute(self, predictions, min_score=0.5):
         return summary("politeness", score_outputs("politeness", predictions, [{"min_score": min_score}] * len(predictions)))

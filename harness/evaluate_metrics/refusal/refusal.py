@@ -8,7 +8,7 @@ uses (``harness.scorers.refusal``); an empty output counts as a refusal.
 import datasets
 import evaluate
 
-from harness.evaluate_metrics.scoring import score_outputs, summary
+from harness.evaluate_metrics.scoring import metric_info, score_outputs, summary
 
 _DESCRIPTION = "Did the model refuse when it should (and answer when it should)? adapter-harness's refusal detector."
 _INPUTS = """
@@ -29,12 +29,7 @@ Example:
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _INPUTS)
 class Refusal(evaluate.Metric):
     def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation="",
-            inputs_description=_INPUTS,
-            features=datasets.Features({"predictions": datasets.Value("string"), "references": datasets.Value("string")}),
-        )
+        return metric_info(_DESCRIPTION, _INPUTS, references=datasets.Value("string"))
 
     def _compute(self, predictions, references):
         scores = score_outputs("refusal", predictions, [{"expect": expected} for expected in references])

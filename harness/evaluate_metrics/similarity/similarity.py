@@ -9,7 +9,7 @@ every bad one (``harness.scorers.similarity``).
 import datasets
 import evaluate
 
-from harness.evaluate_metrics.scoring import score_outputs, summary
+from harness.evaluate_metrics.scoring import metric_info, score_outputs, summary
 
 _DESCRIPTION = "Is each output closer in meaning to a good reference than to any bad one? (adapter-harness)"
 _INPUTS = """
@@ -32,15 +32,7 @@ Example:
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _INPUTS)
 class Similarity(evaluate.Metric):
     def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation="",
-            inputs_description=_INPUTS,
-            features=datasets.Features({
-                "predictions": datasets.Value("string"),
-                "references": datasets.Sequence(datasets.Value("string")),
-            }),
-        )
+        return metric_info(_DESCRIPTION, _INPUTS, references=datasets.Sequence(datasets.Value("string")))
 
     def _compute(self, predictions, references, bad_references=None, margin=0.0):
         bad = bad_references if bad_references is not None else [[] for _ in predictions]
