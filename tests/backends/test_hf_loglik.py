@@ -141,14 +141,42 @@ def many_shapes(seed: int) -> list[LL]:
     return requests
 
 
+@pytest.mark.parametrize("row_width", [0, 12, 256], ids=["level-by-level", "narrow-rows", "flattened"])
 @pytest.mark.parametrize("batch_size", [1, 3, 16])
-def test_shared_prefix_equals_naive(tiny_backend, batch_size):
+def test_shared_prefix_equals_naive(tiny_backend, batch_size, row_width):
     requests = many_shapes(seed=batch_size)
     runner = loglik.LoglikelihoodRunner(tiny_backend.model, tiny_backend.tokenizer, batch_size=batch_size, progress=False)
+    runner.row_width = row_width
     got = runner(requests)
     want = naive_loglikelihood(tiny_backend.model, tiny_backend.tokenizer, requests)
     assert_close(got, want)
     assert got[[r.continuation for r in requests].index("")] == 0.0
+
+
+def test_flattened_rows_under_eager_attention_equal_naive(tiny_model_dir):
+    """Eager attention adds the mask to its scores: the tree mask must be additive, not boolean."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, attn_implementation="eager").eval()
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    requests = many_shapes(seed=7)
+    runner = loglik.LoglikelihoodRunner(model, tokenizer, batch_size=4, progress=False)
+    assert runner.row_width > 0
+    assert_close(runner(requests), naive_loglikelihood(model, tokenizer, requests))
+
+
+def test_flattening_forwards_fewer_batches(tiny_backend, monkeypatch):
+    requests = many_shapes(seed=2)
+    calls = []
+    runner = loglik.LoglikelihoodRunner(tiny_backend.model, tiny_backend.tokenizer, batch_size=4, progress=False)
+    forward = runner._forward
+    monkeypatch.setattr(runner, "_forward", lambda batch, past: calls.append(len(batch)) or forward(batch, past))
+    runner.row_width = 0
+    level_by_level = runner(requests)
+    n_level_by_level, calls[:] = len(calls), []
+    runner.row_width = 256
+    assert_close(runner(requests), level_by_level)
+    assert len(calls) < n_level_by_level / 2
 
 
 def test_sharing_forwards_fewer_tokens(tiny_backend):

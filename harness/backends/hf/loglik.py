@@ -21,8 +21,12 @@ from harness.backend import LoglikelihoodRequest
 from . import prefix_tree, text
 from .kvcache import Level, assemble, own_tokens
 from .prefix_tree import Node, Scored, Want
+from .rows import Row, lay_out, subtree_tokens, tree_mask
 
 TOKEN_BUDGET = 4096  # rows x new tokens per forward: bounds activation and logit memory
+# Widest flattened row (see rows.py): subtrees up to this size are forwarded in one row.
+# About one plain request's width, so a batch holds no more tokens than batch_size requests.
+ROW_WIDTH = 256
 
 
 def encode_requests(tokenizer, config, requests: Sequence[LoglikelihoodRequest]) -> list[Scored]:
@@ -55,8 +59,11 @@ class LoglikelihoodRunner:
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
         self.config = base.config
+        self.dtype = next(model.parameters()).dtype
         self.keep_logits = "logits_to_keep" in inspect.signature(base.forward).parameters
         self.share_prefixes = share_prefixes and _full_attention_only(self.config)
+        # Flattened rows need a custom 4-D mask, which eager and SDPA attention take as given.
+        self.row_width = ROW_WIDTH if _takes_4d_masks(self.config) else 0
 
     def __call__(self, requests: Sequence[LoglikelihoodRequest]) -> list[float]:
         scored = encode_requests(self.tokenizer, self.config, requests)
@@ -65,6 +72,7 @@ class LoglikelihoodRunner:
         scored_any = [s for s in scored if s.wants]  # an empty continuation needs no forward
         if self.share_prefixes:
             roots = prefix_tree.build(scored_any)
+            self._sizes = subtree_tokens(roots)
         else:  # one node per input: plain batched forwards
             roots = [Node(0, s.tokens, [], s.wants) for s in scored_any]
         self._bar = tqdm(
@@ -82,53 +90,68 @@ class LoglikelihoodRunner:
         Depth-first with an explicit stack (trees of nested prefixes can be deep); only the
         caches on the current path are alive at any time.
         """
-        stack = [(self._chunks(items), past)]
+        stack = [(self._batches(items), past)]
         while stack:
-            chunks, parent = stack[-1]
-            chunk = next(chunks, None)
-            if chunk is None:
+            batches, parent = stack[-1]
+            batch = next(batches, None)
+            if batch is None:
                 stack.pop()
                 continue
-            new_past = self._forward(chunk, parent)
-            children = [(row, child) for row, (_, node) in enumerate(chunk) for child in node.children]
+            new_past = self._forward(batch, parent)
+            children = [(r, child) for r, row in enumerate(batch) if row.keeps_cache for child in row.nodes[0].children]
             if children:
-                stack.append((self._chunks(children), new_past))
+                stack.append((self._batches(children), new_past))
 
-    def _chunks(self, items: list[tuple[int, Node]]):
+    def _batches(self, items: list[tuple[int, Node]]):
         """Batches of at most ``batch_size`` rows and TOKEN_BUDGET padded tokens."""
-        # Longest first, so rows of a batch have similar lengths; ties keep rows of one parent
-        # together.
-        items = sorted(items, key=lambda item: (-len(item[1].tokens), item[0]))
-        chunk: list[tuple[int, Node]] = []
-        for item in items:
-            longest = len(chunk[0][1].tokens) if chunk else len(item[1].tokens)
-            if chunk and (len(chunk) >= self.batch_size or (len(chunk) + 1) * longest > TOKEN_BUDGET):
-                yield chunk
-                chunk = []
-            chunk.append(item)
-        if chunk:
-            yield chunk
+        if self.share_prefixes:
+            rows = lay_out(items, self.row_width, self._sizes)
+        else:
+            rows = [Row(parent, [node], [-1]) for parent, node in items]
+        # Rows that keep their cache apart from the rest (a flattened row needs none); longest
+        # first, so rows of a batch have similar widths; ties keep rows of one parent together.
+        rows.sort(key=lambda row: (row.keeps_cache, -row.width, row.parent))
+        batch: list[Row] = []
+        for row in rows:
+            longest = batch[0].width if batch else row.width
+            full = len(batch) >= self.batch_size or (len(batch) + 1) * longest > TOKEN_BUDGET
+            if batch and (full or row.keeps_cache != batch[0].keeps_cache):
+                yield batch
+                batch = []
+            batch.append(row)
+        if batch:
+            yield batch
 
-    def _forward(self, chunk: list[tuple[int, Node]], past: Level | None) -> Level | None:
-        nodes = [node for _, node in chunk]
-        width = max(len(n.tokens) for n in nodes)
-        ids = torch.full((len(nodes), width), self.pad_id, dtype=torch.long)
-        seg_mask = torch.zeros((len(nodes), width), dtype=torch.long)
-        positions = torch.zeros((len(nodes), width), dtype=torch.long)
-        keep = torch.zeros((len(nodes), width), dtype=torch.bool)
-        for row, node in enumerate(nodes):
-            ids[row, : len(node.tokens)] = torch.tensor(node.tokens)
-            seg_mask[row, : len(node.tokens)] = 1
-            positions[row] = torch.arange(node.start, node.start + width)
-            for want in node.wants:
-                keep[row, want.pos - node.start] = True
-        cache = None
-        mask = seg_mask
-        rows = torch.tensor([row for row, _ in chunk])
+    def _forward(self, batch: list[Row], past: Level | None) -> Level | None:
+        width = max(row.width for row in batch)
+        ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
+        own_mask = torch.zeros((len(batch), width), dtype=torch.long)
+        positions = torch.zeros((len(batch), width), dtype=torch.long)
+        keep = torch.zeros((len(batch), width), dtype=torch.bool)
+        placed: list[tuple[int, int, Node]] = []  # (row, column of the node's first token, node)
+        for r, row in enumerate(batch):
+            column = 0
+            for node in row.nodes:
+                end = column + len(node.tokens)
+                ids[r, column:end] = torch.tensor(node.tokens)
+                positions[r, column:end] = torch.arange(node.start, node.end)
+                for want in node.wants:
+                    keep[r, column + want.pos - node.start] = True
+                placed.append((r, column, node))
+                column = end
+            own_mask[r, :column] = 1
+            positions[r, column:] = torch.arange(width - column) + row.nodes[-1].end  # padding: any value
+        cache, mask = None, own_mask
+        parent_rows = torch.tensor([row.parent for row in batch])
+        past_mask = None
         if past is not None:
-            cache, past_mask = assemble(past, rows, room=width)
-            mask = torch.cat([past_mask, seg_mask], dim=1)
-        wants_cache = self.share_prefixes and any(n.children for n in nodes)
+            cache, past_mask = assemble(past, parent_rows, room=width)
+            mask = torch.cat([past_mask, own_mask], dim=1)
+        if any(row.flat for row in batch):
+            # additive form: eager attention adds the mask to its scores, SDPA accepts both
+            allowed = tree_mask(batch, width, past_mask)
+            mask = torch.zeros(allowed.shape, dtype=self.dtype).masked_fill_(~allowed, torch.finfo(self.dtype).min)
+        wants_cache = any(row.keeps_cache for row in batch)
         kwargs = {}
         if self.keep_logits:
             # Project only the scored positions onto the vocabulary (a bool mask flattens them).
@@ -145,19 +168,19 @@ class LoglikelihoodRunner:
             logits = out.logits
             if logits.dim() == 3:  # full [rows, width, vocab] logits (no logits_to_keep): select here
                 logits = logits[keep.to(logits.device)]
-            self._score(nodes, keep, logits)
+            self._score(placed, keep, logits)
         if not wants_cache:
             return None
-        return Level(own_tokens(out.past_key_values, width), seg_mask, rows if past is not None else None, past)
+        return Level(own_tokens(out.past_key_values, width), own_mask, parent_rows if past is not None else None, past)
 
-    def _score(self, nodes: list[Node], keep: torch.Tensor, logits: torch.Tensor) -> None:
-        """Add log P(target) of every Want in ``nodes``; ``logits`` rows follow ``keep`` row-major."""
+    def _score(self, placed: list[tuple[int, int, Node]], keep: torch.Tensor, logits: torch.Tensor) -> None:
+        """Add log P(target) of every Want of the placed nodes; ``logits`` rows follow ``keep`` row-major."""
         index = torch.full(keep.shape, -1, dtype=torch.long)
         index[keep] = torch.arange(int(keep.sum()))
         rows, targets, owners = [], [], []
-        for row, node in enumerate(nodes):
+        for row, column, node in placed:
             for want in node.wants:
-                rows.append(int(index[row, want.pos - node.start]))
+                rows.append(int(index[row, column + want.pos - node.start]))
                 targets.append(want.target)
                 owners.append(want.request)
         logprobs = torch.log_softmax(logits.float(), dim=-1)
@@ -167,6 +190,10 @@ class LoglikelihoodRunner:
             self._left[owner] -= 1
             if self._left[owner] == 0:
                 self._bar.update(1)
+
+
+def _takes_4d_masks(config) -> bool:
+    return getattr(config, "_attn_implementation", None) in ("sdpa", "eager")
 
 
 def _full_attention_only(config) -> bool:
