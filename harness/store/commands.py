@@ -9,6 +9,7 @@ from pathlib import Path
 
 from harness.errors import HarnessError
 from harness.store.cache import ResultCache
+from harness.store.embeddings import EmbeddingCache
 from harness.store.db import ENV
 from harness.store.store import RunStore
 
@@ -34,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     cache = subparsers.add_parser(
         "cache", help="show (or --clear) the result cache that lets unchanged re-runs skip the model")
-    cache.add_argument("--clear", action="store_true", help="delete every cached result (stored runs are kept)")
+    cache.add_argument("--clear", action="store_true", help="delete every cached result and embedding (stored runs are kept)")
     _store_option(cache)
     cache.set_defaults(func=cmd_cache)
 
@@ -96,9 +97,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_cache(args: argparse.Namespace) -> int:
     cache = ResultCache(args.store)
+    embeddings = EmbeddingCache(cache.path)
     if args.clear:
-        print(f"deleted {cache.clear()} cached result(s) from {cache.path}")
+        print(f"deleted {cache.clear()} cached result(s) and {embeddings.clear()} embedding(s) from {cache.path}")
         return 0
     counts = cache.count_by_kind()
-    print(f"{counts['generate']} generation(s) and {counts['loglikelihood']} log-likelihood(s) cached in {cache.path}")
+    print(f"{counts['generate']} generation(s), {counts['loglikelihood']} log-likelihood(s) and "
+          f"{embeddings.count()} embedding(s) cached in {cache.path}")
     return 0

