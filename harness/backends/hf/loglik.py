@@ -23,7 +23,10 @@ from .kvcache import Level, assemble, own_tokens
 from .prefix_tree import Node, Scored, Want
 from .rows import Row, lay_out, subtree_tokens, tree_mask
 
-TOKEN_BUDGET = 4096  # rows x new tokens per forward: bounds activation and logit memory
+TOKEN_BUDGET = 4096  # rows x new tokens per forward: bounds activation memory
+# Scored positions per forward: each is projected onto the vocabulary (49,152 floats for
+# SmolLM2, 192 KiB), so this bounds the logits to about 200 MB.
+KEEP_BUDGET = 1024
 # Widest flattened row (see rows.py): subtrees up to this size are forwarded in one row.
 # About one plain request's width, so a batch holds no more tokens than batch_size requests.
 ROW_WIDTH = 256
@@ -112,13 +115,16 @@ class LoglikelihoodRunner:
         # first, so rows of a batch have similar widths; ties keep rows of one parent together.
         rows.sort(key=lambda row: (row.keeps_cache, -row.width, row.parent))
         batch: list[Row] = []
+        scored = 0
         for row in rows:
             longest = batch[0].width if batch else row.width
             full = len(batch) >= self.batch_size or (len(batch) + 1) * longest > TOKEN_BUDGET
+            full = full or scored + row.scored > KEEP_BUDGET
             if batch and (full or row.keeps_cache != batch[0].keeps_cache):
                 yield batch
-                batch = []
+                batch, scored = [], 0
             batch.append(row)
+            scored += row.scored
         if batch:
             yield batch
 
@@ -183,8 +189,13 @@ class LoglikelihoodRunner:
                 rows.append(int(index[row, column + want.pos - node.start]))
                 targets.append(want.target)
                 owners.append(want.request)
-        logprobs = torch.log_softmax(logits.float(), dim=-1)
-        picked = logprobs[torch.tensor(rows), torch.tensor(targets)].tolist()
+        # log-softmax only of the rows that are picked from, in slices: a full one copies all logits
+        rows_t, targets_t = torch.tensor(rows), torch.tensor(targets)
+        picked = []
+        for start in range(0, len(rows), 256):
+            part_rows, part_targets = rows_t[start : start + 256], targets_t[start : start + 256]
+            logprobs = torch.log_softmax(logits[part_rows].float(), dim=-1)
+            picked += logprobs[torch.arange(len(part_rows)), part_targets].tolist()
         for owner, value in zip(owners, picked):
             self._totals[owner] += value
             self._left[owner] -= 1

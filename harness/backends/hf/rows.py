@@ -33,6 +33,11 @@ class Row:
         return sum(len(node.tokens) for node in self.nodes)
 
     @property
+    def scored(self) -> int:
+        """Positions of this row projected onto the vocabulary."""
+        return sum(len(node.wants) for node in self.nodes)
+
+    @property
     def flat(self) -> bool:
         """Whether the row needs tree attention (more than one node in it)."""
         return len(self.nodes) > 1
