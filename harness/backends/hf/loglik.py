@@ -1,11 +1,12 @@
 """Summed continuation log-probs, forwarding each shared token prefix once.
 
 Requests are tokenised exactly like lm-eval (see ``text.py``), merged into a radix tree of
-model inputs (``prefix_tree.py``), and the tree is run depth-first: a batch of sibling
-nodes is forwarded on top of their parents' KV cache rows, then their children are run on
-top of the resulting cache, and so on. Rows of a batch are right-padded; padding inside a
-cache is masked out through the 2-D attention mask and positions are given explicitly, so
-each score equals that of a plain full forward of the request (to float rounding).
+model inputs (``prefix_tree.py``), and the tree is run depth-first. A node whose subtree is
+large is forwarded in a row of its own on top of its parent's KV cache, and its children then
+continue that cache. A subtree small enough to fit in one row is forwarded whole, with
+tree attention (``rows.py``). Rows of a batch are right-padded. Padding inside a cache is
+masked out and positions are given explicitly, so each score equals that of a plain full
+forward of the request (to float rounding).
 """
 
 from __future__ import annotations
