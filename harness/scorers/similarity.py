@@ -108,8 +108,8 @@ class Embedder:
             try:
                 stored = store.get(self.key, missing)
             except StoreError as exc:
-                store = self._give_up_store(exc)
-                stored = {}
+                self._give_up_store(exc)
+                store, stored = None, {}
             self._remember({t: torch.frombuffer(bytearray(v), dtype=torch.float32) for t, v in stored.items()})
             missing = [t for t in missing if t not in stored]
         if not missing:

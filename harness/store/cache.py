@@ -9,17 +9,16 @@ of the store, so pytest, the CLI and parallel CI jobs can share one file: reads 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal, Union
 
-from harness.store.db import connect, default_path, transaction
+from harness.store.db import chunks, connect, default_path, insert_new, transaction
 
 Kind = Literal["generate", "loglikelihood"]
 Value = Union[str, float]  # a completion, or a summed log-prob
 KINDS: tuple[Kind, ...] = ("generate", "loglikelihood")
-_CHUNK = 500  # keys per SELECT: well under SQLite's host-parameter limit on every version
 
 
 class ResultCache:
@@ -37,7 +36,7 @@ class ResultCache:
         column = _column(kind)
         found: dict[str, Value] = {}
         with connect(self.path, create=True) as conn:
-            for chunk in _chunks(wanted, _CHUNK):
+            for chunk in chunks(wanted):
                 marks = ",".join("?" * len(chunk))
                 rows = conn.execute(
                     f"SELECT key, {column} FROM result_cache WHERE kind = ? AND key IN ({marks})", (kind, *chunk)
@@ -59,12 +58,7 @@ class ResultCache:
                 rows.append((key, scope, kind, str(value), None, created))
             elif not math.isnan(float(value)):
                 rows.append((key, scope, kind, None, float(value), created))
-        if not rows:
-            return 0
-        with connect(self.path, create=True) as conn, transaction(conn):
-            before = conn.total_changes
-            conn.executemany("INSERT OR IGNORE INTO result_cache VALUES (?, ?, ?, ?, ?, ?)", rows)
-            return conn.total_changes - before
+        return insert_new(self.path, "INSERT OR IGNORE INTO result_cache VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def count(self, scope: str | None = None) -> int:
         """How many results are stored (for one scope, or in all)."""
@@ -100,8 +94,3 @@ def _column(kind: Kind) -> str:
 def _check_kind(kind: str) -> None:
     if kind not in KINDS:
         raise ValueError(f"result kind must be one of {', '.join(KINDS)}, got {kind!r}")
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

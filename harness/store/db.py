@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -80,6 +80,25 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def insert_new(path: Path, sql: str, rows: list[tuple]) -> int:
+    """Run ``sql`` (an ``INSERT OR IGNORE``) for every row in one transaction; return how many rows were added.
+
+    Cache tables use this: a key another process stored meanwhile is kept as it is.
+    """
+    if not rows:
+        return 0
+    with connect(path, create=True) as conn, transaction(conn):
+        before = conn.total_changes
+        conn.executemany(sql, rows)
+        return conn.total_changes - before
+
+
+def chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    """Slices of ``items`` for ``IN (...)`` queries, well under SQLite's host-parameter limit."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _prepare(conn: sqlite3.Connection, path: Path) -> None:

@@ -15,9 +15,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from harness.store.db import connect, default_path, store_disabled, transaction
+from harness.store.db import chunks, connect, default_path, insert_new, store_disabled, transaction
 
-_CHUNK = 500  # texts per SELECT, under SQLite's host-parameter limit
 _reuse = ContextVar("adapter_harness_embedding_reuse", default=True)
 
 
@@ -52,8 +51,7 @@ class EmbeddingCache:
         keys = list(by_key)
         found: dict[str, bytes] = {}
         with connect(self.path, create=True) as conn:
-            for start in range(0, len(keys), _CHUNK):
-                chunk = keys[start : start + _CHUNK]
+            for chunk in chunks(keys):
                 marks = ",".join("?" * len(chunk))
                 rows = conn.execute(
                     f"SELECT text, vector FROM embedding_cache WHERE model = ? AND text IN ({marks})", (model, *chunk)
@@ -64,12 +62,7 @@ class EmbeddingCache:
     def put(self, model: str, vectors: Mapping[str, bytes]) -> int:
         """Store vectors in one transaction (existing ones are kept); return how many were added."""
         rows = [(model, text_key(text), vector) for text, vector in vectors.items()]
-        if not rows:
-            return 0
-        with connect(self.path, create=True) as conn, transaction(conn):
-            before = conn.total_changes
-            conn.executemany("INSERT OR IGNORE INTO embedding_cache VALUES (?, ?, ?)", rows)
-            return conn.total_changes - before
+        return insert_new(self.path, "INSERT OR IGNORE INTO embedding_cache VALUES (?, ?, ?)", rows)
 
     def count(self) -> int:
         if not self.path.exists():
