@@ -77,6 +77,10 @@ class TrainSection(Strict):
     gradient_checkpointing: bool = False
     # SFT: batch rows of similar length (less padding, ~25% faster on the shipped data). None = on for sft.
     group_by_length: bool | None = None
+    # SFT: the first `opening_tokens` answer tokens count `opening_weight` times in the loss
+    # (harness.training.losses: that is where refuse-or-answer is decided). 0 / 1.0 = plain SFT.
+    opening_tokens: int = Field(0, ge=0)
+    opening_weight: float = Field(1.0, gt=0)
 
 
 class DPOSection(Strict):
@@ -149,6 +153,9 @@ class Recipe(Strict):
         if self.method != "sft" and self.train.group_by_length:
             raise ValueError(f"train.group_by_length is for 'method: sft' only "
                              f"(TRL's {self.method} pairs have no single length)")
+        if self.method != "sft" and (self.train.opening_tokens or self.train.opening_weight != 1.0):
+            raise ValueError(f"train.opening_tokens / opening_weight weight the SFT loss; 'method: {self.method}' "
+                             "has its own loss, remove them")
         if self.method == "reward" and self.init_adapter:
             raise ValueError("'init_adapter' is not supported with 'method: reward': a reward model starts from the "
                              "base model with a new scalar head; remove init_adapter")

@@ -123,6 +123,11 @@ def build(recipe: Recipe, args: Any, model_path: str, files: list[DataFile], ini
     if recipe.method == "sft":
         from trl import SFTTrainer
 
+        t = recipe.train
+        if t.opening_tokens and t.opening_weight != 1.0:
+            from harness.training.losses import opening_weighted_loss
+
+            kwargs["compute_loss_func"] = opening_weighted_loss(t.opening_tokens, t.opening_weight)
         return SFTTrainer(**kwargs)
     if recipe.method == "reward":
         from trl import RewardTrainer

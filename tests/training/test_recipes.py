@@ -89,6 +89,10 @@ def test_inconsistent_sections(tmp_path):
     assert "train.group_by_length is for 'method: sft' only" in message
     message = error_of(tmp_path, "method: dpo\ndata: [p.jsonl]\nsft_on_chosen: true\n")
     assert "'sft_on_chosen' needs 'method: sft'" in message
+    message = error_of(tmp_path, "method: dpo\ndata: [p.jsonl]\ntrain: {opening_tokens: 4, opening_weight: 10}\n")
+    assert "opening_weight weight the SFT loss" in message
+    assert "train.opening_weight: Input should be greater than 0" in error_of(
+        tmp_path, SFT.replace("max_length: 64", "opening_weight: 0"))
     message = error_of(tmp_path, SFT + "init_adapter: ../sft\n")
     assert "set either 'lora' (a new adapter) or 'init_adapter'" in message
 

@@ -46,9 +46,9 @@ def test_enough_sft_and_preference_rows():
         data = read_data_file(path)
         counts[data.kind] += len(data.rows)
     # Enough to teach each behaviour, few enough that every file trains in minutes on 2 CPUs
-    # (the preference side includes answer_pref.jsonl: one pair per SFT row; the SFT side the
-    # 100 harmful / benign look-alike pairs of refusals_pairs_a/b.jsonl).
-    assert 300 <= counts["sft"] <= 500 and 150 <= counts["preference"] <= 450, counts
+    # (the preference side includes answer_pref.jsonl and pairs_pref.jsonl: one pair per SFT row;
+    # the SFT side the 100 harmful / benign look-alike pairs of refusals_pairs_a/b.jsonl).
+    assert 300 <= counts["sft"] <= 500 and 150 <= counts["preference"] <= 700, counts
 
 
 def test_refusal_data_teaches_both_directions():
@@ -66,6 +66,19 @@ def test_refusal_data_teaches_both_directions():
 def test_synth_file_is_what_the_command_makes():
     shipped = [json.loads(line) for line in (ROOT / "training/data/synth_pref.jsonl").read_text().splitlines()]
     assert shipped == generate(100, seed=0)  # `harness synth --out training/data/synth_pref.jsonl --n 100 --seed 0`
+
+
+def test_answer_pair_files_are_what_the_command_makes():
+    """answer_pref / pairs_pref.jsonl are `harness synth --answers-from` of the shipped SFT files."""
+    from harness.training.synth import answer_pairs
+
+    made = {
+        "answer_pref.jsonl": ("refusals_sft", "finance_sft", "politeness_sft", "length_sft"),
+        "pairs_pref.jsonl": ("refusals_pairs_a", "refusals_pairs_b", "finance_sft"),
+    }
+    for name, sources in made.items():
+        shipped = [json.loads(line) for line in (ROOT / "training/data" / name).read_text().splitlines()]
+        assert shipped == answer_pairs([ROOT / f"training/data/{s}.jsonl" for s in sources]), name
 
 
 def test_no_training_prompt_copies_a_suite_prompt():

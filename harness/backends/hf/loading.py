@@ -201,6 +201,9 @@ def apply_adapter(model, adapter_dir: Path, model_name: str):
             "supported; use a LoRA adapter"
         )
     wrapped.eval()
+    # Scoring never trains: fold the low-rank update into the weights (peft keeps it reversible), so
+    # every forward is one matmul per layer instead of three (~20% of the generation time at r=64).
+    wrapped.merge_adapter()
     return wrapped
 
 
