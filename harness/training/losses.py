@@ -5,6 +5,10 @@ stop a frozen process…"). Plain SFT averages the loss over every answer token,
 wording of long helpful answers outweighs that decision by ~40 to 1 on the shipped data. Weighting
 the first ``tokens`` answer tokens ``weight`` times puts the gradient where the behaviour is
 decided; the rest of the answer is still learned at weight 1.
+
+Cost: TRL's own loss uses a fused LM head; with ``compute_loss_func`` it builds the full logits
+and runs one more forward pass for its metrics. Measured on the demo data (r 64, batch 8, 2 CPUs):
+6.95 s per step against 4.56 s for plain SFT.
 """
 
 from __future__ import annotations
