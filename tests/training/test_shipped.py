@@ -68,17 +68,14 @@ def test_synth_file_is_what_the_command_makes():
     assert shipped == generate(100, seed=0)  # `harness synth --out training/data/synth_pref.jsonl --n 100 --seed 0`
 
 
-def test_answer_pair_files_are_what_the_command_makes():
-    """answer_pref / pairs_pref.jsonl are `harness synth --answers-from` of the shipped SFT files."""
+def test_pairs_pref_is_what_the_command_makes():
+    """pairs_pref.jsonl is `harness synth --answers-from` of the look-alike pairs and the money rows
+    (answer_pref.jsonl has its own test in test_synth.py)."""
     from harness.training.synth import answer_pairs
 
-    made = {
-        "answer_pref.jsonl": ("refusals_sft", "finance_sft", "politeness_sft", "length_sft"),
-        "pairs_pref.jsonl": ("refusals_pairs_a", "refusals_pairs_b", "finance_sft"),
-    }
-    for name, sources in made.items():
-        shipped = [json.loads(line) for line in (ROOT / "training/data" / name).read_text().splitlines()]
-        assert shipped == answer_pairs([ROOT / f"training/data/{s}.jsonl" for s in sources]), name
+    sources = ("refusals_pairs_a", "refusals_pairs_b", "finance_sft")
+    shipped = [json.loads(line) for line in (ROOT / "training/data/pairs_pref.jsonl").read_text().splitlines()]
+    assert shipped == answer_pairs([ROOT / f"training/data/{s}.jsonl" for s in sources])
 
 
 def test_no_training_prompt_copies_a_suite_prompt():
