@@ -173,8 +173,11 @@ def load_model_and_tokenizer(model_dir: Path, name: str, device: str = "cpu"):
     return model, tokenizer
 
 
-def apply_adapter(model, adapter_dir: Path, model_name: str):
-    """Wrap ``model`` with the PEFT adapter in ``adapter_dir``, explaining architecture mismatches."""
+def apply_adapter(model, adapter_dir: Path, model_name: str, *, merge: bool = True):
+    """Wrap ``model`` with the PEFT adapter in ``adapter_dir``, explaining architecture mismatches.
+
+    ``merge=False`` leaves the low-rank update unmerged (for callers that merge it themselves).
+    """
     from peft import PeftModel
 
     if adapter_config(adapter_dir).get("task_type") == "SEQ_CLS":
@@ -203,7 +206,8 @@ def apply_adapter(model, adapter_dir: Path, model_name: str):
     wrapped.eval()
     # Scoring never trains: fold the low-rank update into the weights (peft keeps it reversible), so
     # every forward is one matmul per layer instead of three (~20% of the generation time at r=64).
-    wrapped.merge_adapter()
+    if merge:
+        wrapped.merge_adapter()
     return wrapped
 
 

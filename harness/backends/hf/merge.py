@@ -49,7 +49,7 @@ def write_merged(base: Base, adapter_dir: Path, out: Path) -> None:
     from .loading import apply_adapter, load_model_and_tokenizer
 
     model, tokenizer = load_model_and_tokenizer(base.directory, base.name)
-    wrapped = apply_adapter(model, adapter_dir, base.name)
+    wrapped = apply_adapter(model, adapter_dir, base.name, merge=False)  # merge_and_unload below, with safe_merge
     try:
         # safe_merge: merge into a copy first and refuse NaNs instead of writing a broken model.
         merged = wrapped.merge_and_unload(safe_merge=True)
