@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
+import warnings
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -125,15 +126,12 @@ def build(recipe: Recipe, args: Any, model_path: str, files: list[DataFile], ini
 
         t = recipe.train
         if t.opening_tokens and t.opening_weight != 1.0:
-            import warnings
-
             from harness.training.losses import opening_weighted_loss
 
             kwargs["compute_loss_func"] = opening_weighted_loss(t.opening_tokens, t.opening_weight)
-            with warnings.catch_warnings():  # TRL 1.x deprecates it for 2.0; pyproject pins trl < 2
-                warnings.filterwarnings("ignore", message=".*compute_loss_func.*", category=FutureWarning)
-                return SFTTrainer(**kwargs)
-        return SFTTrainer(**kwargs)
+        with warnings.catch_warnings():  # TRL 1.x deprecates compute_loss_func for 2.0; pyproject pins trl < 2
+            warnings.filterwarnings("ignore", message=".*compute_loss_func.*", category=FutureWarning)
+            return SFTTrainer(**kwargs)
     if recipe.method == "reward":
         from trl import RewardTrainer
 

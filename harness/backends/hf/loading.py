@@ -205,7 +205,8 @@ def apply_adapter(model, adapter_dir: Path, model_name: str, *, merge: bool = Tr
         )
     wrapped.eval()
     # Scoring never trains: fold the low-rank update into the weights (peft keeps it reversible), so
-    # every forward is one matmul per layer instead of three (~20% of the generation time at r=64).
+    # each adapted projection is one matmul instead of three (unmerged, the demo gate generated for
+    # 231 s with the adapter against 193 s without).
     if merge:
         wrapped.merge_adapter()
     return wrapped
