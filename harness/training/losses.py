@@ -1,4 +1,4 @@
-"""An SFT loss that weights the opening of each answer (passed to TRL as ``compute_loss_func``).
+"""An SFT trainer that weights the opening of each answer.
 
 Whether a model refuses is decided by the first few tokens of its answer ("I can't…" or "To
 stop a frozen process…"). Plain SFT averages the loss over every answer token, so fitting the
@@ -6,34 +6,58 @@ wording of long helpful answers outweighs that decision by ~40 to 1 on the shipp
 the first ``tokens`` answer tokens ``weight`` times puts the gradient where the behaviour is
 decided; the rest of the answer is still learned at weight 1.
 
-Cost: TRL's own loss uses a fused LM head; with ``compute_loss_func`` it builds the full logits
-and runs one more forward pass for its metrics. Measured on the demo data (r 64, batch 8, 2 CPUs):
-6.95 s per step against 4.56 s for plain SFT.
+How: TRL's ``SFTTrainer`` computes per-token log-probabilities with a fused LM head (no full
+logits) and takes the loss as their mean. :class:`OpeningWeightedSFTTrainer` rescales those
+log-probabilities on their way back from the model, so TRL's own loss becomes the weighted mean
+and no second forward pass is needed. (TRL's ``compute_loss_func`` hook, deprecated for TRL 2,
+builds the full logits and runs one more forward for its metrics: 6.95 s per step against 4.56 s
+for plain SFT, measured on the demo data with r 64, batch 8, 2 CPUs.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 
-def opening_weighted_loss(tokens: int, weight: float) -> Callable[..., Any]:
-    """Token cross-entropy where each row's first ``tokens`` answer tokens count ``weight`` times.
+def opening_weights(label_mask: Any, tokens: int, weight: float) -> Any:
+    """Per-position factors: ``weight`` on each row's first ``tokens`` answer tokens, 1 after, 0 off the answer.
 
-    Labels are TRL's: ``-100`` outside the answer. The mean is over the weights, so ``weight=1``
-    is exactly the usual SFT loss.
+    Scaled so that they sum to the number of answer tokens: a mean taken with them is the weighted
+    mean, and ``weight=1`` leaves every answer token at exactly 1.
+
+    >>> import torch
+    >>> opening_weights(torch.tensor([[0, 1, 1, 1], [1, 1, 0, 0]]), tokens=1, weight=3.0).tolist()
+    [[0.0, 1.5, 0.5, 0.5], [1.5, 0.5, 0.0, 0.0]]
     """
     import torch
 
-    def loss(outputs: Any, labels: Any, num_items_in_batch: Any = None) -> Any:
-        logits = outputs.logits[:, :-1, :]
-        target = labels[:, 1:]
-        answer = target != -100
-        nll = torch.nn.functional.cross_entropy(
-            logits.transpose(1, 2).float(), target.clamp(min=0), reduction="none"
-        )
-        position = answer.cumsum(dim=1)  # 1 for the first answer token of the row, 2 for the next...
-        w = torch.where(position <= tokens, weight, 1.0) * answer
-        return (nll * w).sum() / w.sum().clamp(min=1.0)
+    mask = label_mask.to(torch.float32)
+    position = mask.cumsum(dim=1)  # 1 at each row's first answer token, 2 at the next...
+    w = torch.where(position <= tokens, float(weight), 1.0) * mask
+    return w * (mask.sum() / w.sum().clamp(min=1.0))
 
-    return loss
+
+class _Reweighted:
+    """Calls the model; rescales the fused log-probabilities it returns (TRL's loss is their mean)."""
+
+    def __init__(self, model: Any, tokens: int, weight: float) -> None:
+        self.model, self.tokens, self.weight = model, tokens, weight
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        outputs = self.model(*args, **kwargs)
+        if kwargs.get("fused_lm_head") and getattr(outputs, "log_probs", None) is not None:
+            outputs.log_probs = outputs.log_probs * opening_weights(outputs.label_mask, self.tokens, self.weight)
+        return outputs
+
+
+def opening_weighted_trainer(tokens: int, weight: float) -> type:
+    """A ``trl.SFTTrainer`` subclass whose loss counts each answer's first ``tokens`` tokens ``weight`` times."""
+    from trl import SFTTrainer
+
+    class OpeningWeightedSFTTrainer(SFTTrainer):
+        def compute_loss(self, model: Any, inputs: Any, return_outputs: bool = False,
+                         num_items_in_batch: Any = None) -> Any:
+            return super().compute_loss(_Reweighted(model, tokens, weight), inputs, return_outputs=return_outputs,
+                                        num_items_in_batch=num_items_in_batch)
+
+    return OpeningWeightedSFTTrainer

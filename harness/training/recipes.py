@@ -82,6 +82,14 @@ class TrainSection(Strict):
     opening_tokens: int = Field(0, ge=0)
     opening_weight: float = Field(1.0, gt=0)
 
+    @model_validator(mode="after")
+    def _opening_pair(self) -> TrainSection:
+        # One without the other would silently train plain SFT.
+        if bool(self.opening_tokens) != (self.opening_weight != 1.0):
+            raise ValueError("opening_tokens and opening_weight go together: set both (e.g. opening_tokens: 4, "
+                             "opening_weight: 10) or neither")
+        return self
+
 
 class DPOSection(Strict):
     """DPO-only settings (``DPOConfig``)."""

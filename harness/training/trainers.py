@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import statistics
 import time
-import warnings
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -125,13 +124,12 @@ def build(recipe: Recipe, args: Any, model_path: str, files: list[DataFile], ini
         from trl import SFTTrainer
 
         t = recipe.train
+        trainer_class = SFTTrainer
         if t.opening_tokens and t.opening_weight != 1.0:
-            from harness.training.losses import opening_weighted_loss
+            from harness.training.losses import opening_weighted_trainer
 
-            kwargs["compute_loss_func"] = opening_weighted_loss(t.opening_tokens, t.opening_weight)
-        with warnings.catch_warnings():  # TRL 1.x deprecates compute_loss_func for 2.0; pyproject pins trl < 2
-            warnings.filterwarnings("ignore", message=".*compute_loss_func.*", category=FutureWarning)
-            return SFTTrainer(**kwargs)
+            trainer_class = opening_weighted_trainer(t.opening_tokens, t.opening_weight)
+        return trainer_class(**kwargs)
     if recipe.method == "reward":
         from trl import RewardTrainer
 

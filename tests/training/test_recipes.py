@@ -93,6 +93,8 @@ def test_inconsistent_sections(tmp_path):
     assert "opening_weight weight the SFT loss" in message
     assert "train.opening_weight: Input should be greater than 0" in error_of(
         tmp_path, SFT.replace("max_length: 64", "opening_weight: 0"))
+    for half in ("opening_weight: 10", "opening_tokens: 4"):
+        assert "opening_tokens and opening_weight go together" in error_of(tmp_path, SFT.replace("max_length: 64", half))
     message = error_of(tmp_path, SFT + "init_adapter: ../sft\n")
     assert "set either 'lora' (a new adapter) or 'init_adapter'" in message
 
