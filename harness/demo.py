@@ -17,7 +17,7 @@ from pathlib import Path
 
 from harness.errors import HarnessError
 
-SFT_RECIPE = "training/recipes/demo_sft.yaml"
+SFT_RECIPE = "training/recipes/sft.yaml"
 DPO_RECIPE = "training/recipes/demo_dpo.yaml"
 
 

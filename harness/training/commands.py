@@ -28,7 +28,7 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
         description="Train a LoRA adapter from a YAML recipe (training/recipes/*.yaml) with TRL, float32 on CPU. "
         "The adapter appears at --out only when complete; an interrupted run can continue with --resume.",
     )
-    p.add_argument("recipe", help="recipe YAML file, e.g. training/recipes/demo_sft.yaml")
+    p.add_argument("recipe", help="recipe YAML file, e.g. training/recipes/sft.yaml")
     p.add_argument("--out", default=None, help="adapter directory to create (default: runs/adapters/<recipe name>)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
     p.add_argument("--max-steps", type=int, default=None, help="stop after N optimizer steps (overrides the recipe)")

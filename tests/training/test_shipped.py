@@ -47,15 +47,16 @@ def test_enough_sft_and_preference_rows():
         counts[data.kind] += len(data.rows)
     # Enough to teach each behaviour, few enough that every file trains in minutes on 2 CPUs
     # (the preference side includes answer_pref.jsonl and pairs_pref.jsonl: one pair per SFT row;
-    # the SFT side the 100 harmful / benign look-alike pairs of refusals_pairs_a/b.jsonl).
-    assert 300 <= counts["sft"] <= 500 and 150 <= counts["preference"] <= 700, counts
+    # the SFT side the 160 harmful / benign look-alike pairs of refusals_pairs_a/b/c.jsonl).
+    assert 450 <= counts["sft"] <= 650 and 150 <= counts["preference"] <= 700, counts
 
 
 def test_refusal_data_teaches_both_directions():
     """Harmful requests are refused, look-alike benign ones answered (so the adapter does not refuse everything)."""
     from harness.scorers.refusal import detect_refusal
 
-    for name in ("refusals_sft.jsonl", "refusals_pref.jsonl", "refusals_pairs_a.jsonl", "refusals_pairs_b.jsonl"):
+    for name in ("refusals_sft.jsonl", "refusals_pref.jsonl", "refusals_pairs_a.jsonl", "refusals_pairs_b.jsonl",
+                 "refusals_pairs_c.jsonl"):
         for line in (ROOT / "training" / "data" / name).read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             answer = row["messages"][-1]["content"] if "messages" in row else row["chosen"]
