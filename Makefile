@@ -5,7 +5,7 @@ TORCH_SPEC ?= torch==2.13.0
 PY         := $(VENV)/bin/python
 STAMP      := $(VENV)/.installed
 # TruthfulQA is never committed: point at a local copy in the HF schema (or go online).
-ADAPTER_HARNESS_TRUTHFULQA ?= $(firstword $(wildcard ../shared/data/truthfulqa))
+ADAPTER_HARNESS_TRUTHFULQA ?= $(abspath $(firstword $(wildcard ../shared/data/truthfulqa)))
 export ADAPTER_HARNESS_TRUTHFULQA
 export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1

@@ -44,7 +44,8 @@ def resolve_dir(params: TruthfulQATrainParams, base_dir: Path) -> Path | None:
         path = Path(params.data_dir).expanduser()
         return path if path.is_absolute() else base_dir / path
     if os.environ.get(DATA_ENV):
-        return Path(os.environ[DATA_ENV]).expanduser()
+        # A relative variable means the working directory (the Makefile's ../shared/...), not the recipe's.
+        return Path(os.environ[DATA_ENV]).expanduser().resolve()
     return default_dir() if (default_dir() / FILES["generation"]).is_file() else None
 
 

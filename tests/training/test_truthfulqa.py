@@ -49,6 +49,16 @@ def test_loads_a_local_directory_named_in_params(tmp_path, monkeypatch):
     assert data.path == tmp_path / "tqa" / "generation.jsonl"
 
 
+def test_a_relative_environment_variable_is_relative_to_the_working_directory(tmp_path, monkeypatch):
+    (tmp_path / "data").mkdir()
+    write_dir(tmp_path / "data", [row("Q0?"), row("Q1?"), row("Q2?")])
+    (tmp_path / "recipes").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ADAPTER_HARNESS_TRUTHFULQA", "data")  # as `make` exports it: relative to the checkout
+    data = load_truthfulqa_train(TruthfulQATrainParams(), tmp_path / "recipes")
+    assert data.path == tmp_path / "data" / "generation.jsonl" and len(data.rows) == 2
+
+
 def test_missing_data_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("ADAPTER_HARNESS_TRUTHFULQA", str(tmp_path / "nowhere"))
     with pytest.raises(DataError, match="truthfulqa-train: TruthfulQA data not found"):
