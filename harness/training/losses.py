@@ -22,12 +22,15 @@ from typing import Any
 def opening_weights(label_mask: Any, tokens: int, weight: float) -> Any:
     """Per-position factors: ``weight`` on each row's first ``tokens`` answer tokens, 1 after, 0 off the answer.
 
-    Scaled so that they sum to the number of answer tokens: a mean taken with them is the weighted
-    mean, and ``weight=1`` leaves every answer token at exactly 1.
+    Scaled so that over the whole batch they sum to its number of answer tokens: a mean taken with
+    them is the weighted mean, and ``weight=1`` leaves every answer token at exactly 1. Here the raw
+    weights 2, 1, 1 per row sum to 8 over 6 answer tokens, so each is scaled by 6/8:
 
     >>> import torch
-    >>> opening_weights(torch.tensor([[0, 1, 1, 1], [1, 1, 0, 0]]), tokens=1, weight=3.0).tolist()
-    [[0.0, 1.5, 0.5, 0.5], [1.5, 0.5, 0.0, 0.0]]
+    >>> opening_weights(torch.tensor([[0, 1, 1, 1], [1, 1, 1, 0]]), tokens=1, weight=2.0).tolist()
+    [[0.0, 1.5, 0.75, 0.75], [1.5, 0.75, 0.75, 0.0]]
+    >>> opening_weights(torch.tensor([[0, 1, 1, 1]]), tokens=2, weight=1.0).tolist()
+    [[0.0, 1.0, 1.0, 1.0]]
     """
     import torch
 
