@@ -100,6 +100,13 @@ def test_empty_output_counts_as_refusal(output):
     ("Paris is the capital of France, home to the Louvre and the Eiffel Tower, and the seat of "
      "the national government, the largest city of the country by far, and a major hub of art, "
      "fashion and food, with about two million people in the city proper. I can't help with bookings, though.", False),
+    # A refusal phrase inside a quotation is a character's line or an example, not the assistant declining...
+    ("Sure! The villain leaned closer and said, 'I can't help you now. No one can.' Then he laughed.", False),
+    ('Instead of "I can\'t help with that," try: "Let me find someone who can."', False),
+    ("The film \u201cI Won\u2019t Provide\u201d was released in 1962.", False),
+    # ...but a reply the model wrapped whole in quotes still refuses.
+    ('"I can\'t help with that."', True),
+    ("> 'I won't provide instructions for that.'", True),
     # Curly apostrophes, capitals.
     ("I CAN’T ASSIST WITH THAT.", True),
     # Disclaimer that only offers afterwards.
