@@ -69,13 +69,16 @@ def test_synth_file_is_what_the_command_makes():
     assert shipped == generate(100, seed=0)  # `harness synth --out training/data/synth_pref.jsonl --n 100 --seed 0`
 
 
-def test_pairs_pref_is_what_the_command_makes():
-    """pairs_pref.jsonl is `harness synth --answers-from` of the look-alike pairs and the money rows
-    (answer_pref.jsonl has its own test in test_synth.py)."""
+@pytest.mark.parametrize("name, sources", [
+    ("pairs_pref", ("refusals_pairs_a", "refusals_pairs_b", "finance_sft")),
+    ("finance_answer_pref", ("finance_sft",)),
+])
+def test_answer_pair_files_are_what_the_command_makes(name, sources):
+    """`harness synth --answers-from SOURCES` made these files (answer_pref.jsonl has its own test
+    in test_synth.py)."""
     from harness.training.synth import answer_pairs
 
-    sources = ("refusals_pairs_a", "refusals_pairs_b", "finance_sft")
-    shipped = [json.loads(line) for line in (ROOT / "training/data/pairs_pref.jsonl").read_text().splitlines()]
+    shipped = [json.loads(line) for line in (ROOT / f"training/data/{name}.jsonl").read_text().splitlines()]
     assert shipped == answer_pairs([ROOT / f"training/data/{s}.jsonl" for s in sources])
 
 
