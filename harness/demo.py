@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness.errors import HarnessError
 
@@ -96,7 +97,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     else:
         print(f"\n=== 2/5 SFT: reusing {sft_dir} (pass --retrain to train again) ===")
     if not _finished(dpo_dir):
-        stages.run("3/5 DPO on the SFT adapter", train, load_recipe(args.dpo_recipe), dpo_dir,
+        stages.run("3/5 DPO on the SFT adapter", train, available_data(load_recipe(args.dpo_recipe)), dpo_dir,
                    init_adapter=sft_dir, overwrite=True)
     else:
         print(f"\n=== 3/5 DPO: reusing {dpo_dir} (pass --retrain to train again) ===")
@@ -117,6 +118,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"  {line}")
     print(f"report:  {report.resolve()}")
     return 0 if gate.accepted or not args.strict else 1
+
+
+def available_data(recipe: Any) -> Any:
+    """The recipe less the data sources whose rows cannot be had here (TruthfulQA with no local copy
+    and no hub), each named in a warning: the demo trains on the rest, as it leaves out a suite it
+    cannot run. ``harness train`` keeps the strict behaviour and stops with the source's error."""
+    from harness.training.data import DataError
+    from harness.training.truthfulqa import TruthfulQATrainParams, load_truthfulqa_train
+
+    kept = []
+    for item, (shown, source, params) in zip(recipe.data, recipe.data_items(), strict=True):
+        if source:
+            try:
+                load_truthfulqa_train(TruthfulQATrainParams.model_validate(params), recipe.base_dir)
+            except DataError as exc:
+                print(f"warning: the DPO stage leaves out {shown}: {exc}", file=sys.stderr)
+                continue
+        kept.append(item)
+    if len(kept) == len(recipe.data):
+        return recipe
+    trimmed = recipe.model_copy(update={"data": kept})
+    trimmed._path = recipe._path
+    return trimmed
 
 
 def _finished(adapter_dir: Path) -> bool:
