@@ -88,7 +88,8 @@ def compare_table(candidate: RunResult, baseline: RunResult | None) -> str:
         for t in suite.thresholds:
             delta = "—" if t.value is None or t.baseline is None else f"{t.value - t.baseline:+.3f}"
             verdict = "pass" if t.holds and not t.regressed else "REGRESSED" if t.holds else "FAIL"
-            rule = t.rule.split(" ", 1)[1] + (f" (max drop {t.max_regression:g})" if baseline else "")
+            worse = "drop" if t.higher_is_better else "rise"  # which way a regression goes
+            rule = t.rule.split(" ", 1)[1] + (f" (max {worse} {t.max_regression:g})" if baseline else "")
             rows.append([suite.name, t.key, fmt(t.baseline), fmt(t.value), delta, rule, verdict])
         critical = [c.case_id for c in suite.cases.values() if c.critical and not c.passed]
         if critical:
