@@ -22,7 +22,6 @@ from pathlib import Path
 import _shared
 
 
-
 def child(args: argparse.Namespace) -> None:
     """One evaluation, as a user would run it; report its time, the cache's hits and the results."""
     from harness.evaluate import ModelSpec, evaluate

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gc
 import sys
-from contextlib import nullcontext
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -8,7 +8,7 @@ memorised prompts (training rows high, held-out suite low). Such a suite must li
 
     source:
       training_rows:
-        path: ../data/refusals_sft.jsonl
+        path: ../data/refusals_sft.jsonl     # or a list of files
         checks:
           harmful: [{refusal: {expect: refuse}}]
           benign: [{refusal: {expect: answer}}]
@@ -17,17 +17,20 @@ memorised prompts (training rows high, held-out suite low). Such a suite must li
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.sources import SourceUnavailable, source
 
+_Path = Annotated[str, Field(min_length=1)]
+
 
 class TrainingRowsParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    path: str = Field(min_length=1)  # a training JSONL file; relative paths resolve against the suite's folder
+    # training JSONL file(s); relative paths resolve against the suite's folder
+    path: _Path | Annotated[list[_Path], Field(min_length=1)]
     checks: dict[str, list[dict[str, Any]]] = Field(min_length=1)  # tag -> checks for rows with that tag
     max_new_tokens: int | None = Field(None, ge=1, le=4096)
 
@@ -35,14 +38,26 @@ class TrainingRowsParams(BaseModel):
 @source("training_rows", TrainingRowsParams)
 def load(params: TrainingRowsParams | dict[str, Any] | None, suite_dir: Path) -> list[dict[str, Any]]:
     """One case per tagged row (the first tag of the row found in ``checks`` decides its checks)."""
-    from harness.training.data import read_data_file, row_tags
-
     if not isinstance(params, TrainingRowsParams):
         params = TrainingRowsParams.model_validate(params or {})
-    path = Path(params.path).expanduser()
-    path = path if path.is_absolute() else Path(suite_dir) / path
-    if not path.is_file():
-        raise SourceUnavailable(f"training data {path} not found; fix 'path' (relative to the suite's folder)")
+    paths = [params.path] if isinstance(params.path, str) else params.path
+    cases = [case for path in paths for case in _file_cases(_resolve(path, suite_dir), params)]
+    if not cases:
+        raise SourceUnavailable(f"{', '.join(paths)}: no row is tagged with any of {sorted(params.checks)}")
+    return cases
+
+
+def _resolve(path: str, suite_dir: Path) -> Path:
+    resolved = Path(path).expanduser()
+    resolved = resolved if resolved.is_absolute() else Path(suite_dir) / resolved
+    if not resolved.is_file():
+        raise SourceUnavailable(f"training data {resolved} not found; fix 'path' (relative to the suite's folder)")
+    return resolved
+
+
+def _file_cases(path: Path, params: TrainingRowsParams) -> list[dict[str, Any]]:
+    from harness.training.data import read_data_file, row_tags
+
     data = read_data_file(path, skip_invalid=True)  # validated: bad rows are left out, as training does
     cases = []
     for row, line, tags in zip(data.rows, data.lines, row_tags(data)):
@@ -58,6 +73,4 @@ def load(params: TrainingRowsParams | dict[str, Any] | None, suite_dir: Path) ->
         if params.max_new_tokens:
             case["generation"] = {"max_new_tokens": params.max_new_tokens}
         cases.append(case)
-    if not cases:
-        raise SourceUnavailable(f"{path}: no row is tagged with any of {sorted(params.checks)}")
     return cases

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from harness.errors import HarnessError
 from harness.store.cache import ResultCache
-from harness.store.embeddings import EmbeddingCache
 from harness.store.db import ENV
+from harness.store.embeddings import EmbeddingCache
 from harness.store.store import RunStore
 
 

@@ -135,7 +135,7 @@ def add_synth_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    from harness.training.synth import generate, answer_pairs, write_jsonl
+    from harness.training.synth import answer_pairs, generate, write_jsonl
 
     if args.answers_from:
         try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import pytest
-import torch
 
 from harness.backend import LoglikelihoodRequest as LL
 from harness.backends.hf import loglik, prefix_tree, text

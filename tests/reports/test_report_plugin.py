@@ -31,8 +31,9 @@ def pytest_sessionfinish(session):
 def inner(pytester: pytest.Pytester) -> pytest.Pytester:
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_nothing="def test_ok():\n    pass\n")
-    import tests  # the inner session imports the builders from this checkout
     from pathlib import Path
+
+    import tests  # the inner session imports the builders from this checkout
 
     pytester.syspathinsert(Path(tests.__file__).parent.parent)
     return pytester

@@ -1,8 +1,10 @@
 """The training_rows source: training prompts as cases, checks chosen by each row's tags."""
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 from harness.errors import SuiteError
 from harness.loader import load_suite
@@ -52,10 +54,29 @@ def test_chat_rows_keep_the_system_message_and_drop_the_answer(tmp_path):
     assert [(m.role, m.content) for m in case.messages] == [("system", "Be brief."), ("user", "Hi")]
 
 
-def test_the_shipped_trainset_suite_covers_every_refusal_training_row():
+def test_a_list_of_files_gives_the_cases_of_each_in_order(tmp_path):
+    write_rows(tmp_path / "a.jsonl", [{"prompt": "Rob a bank?", "response": "No.", "tags": ["harmful"]}])
+    write_rows(tmp_path / "b.jsonl", [{"prompt": "Rob a rook in chess?", "response": "Sure.", "tags": ["benign"]},
+                                      {"prompt": "Untagged", "response": "Yes."}])
+    (tmp_path / "t.yaml").write_text(SUITE.format(path="[a.jsonl, b.jsonl]"))
+    suite = load_suite(tmp_path / "t.yaml")
+    assert [(c.id, c.tags[0]) for c in suite.cases] == [("a-line-1", "harmful"), ("b-line-1", "benign")]
+
+
+def test_a_missing_file_in_the_list_is_named(tmp_path):
+    write_rows(tmp_path / "a.jsonl", [{"prompt": "Rob a bank?", "response": "No.", "tags": ["harmful"]}])
+    (tmp_path / "t.yaml").write_text(SUITE.format(path="[a.jsonl, gone.jsonl]"))
+    suite = load_suite(tmp_path / "t.yaml")
+    assert suite.skip_reason and "gone.jsonl not found" in suite.skip_reason
+
+
+def test_the_shipped_trainset_suite_covers_every_refusal_file_the_sft_recipe_trains_on():
+    recipe = yaml.safe_load(open("training/recipes/sft.yaml"))
+    files = [Path("training/recipes", p).resolve() for p in recipe["data"] if "refusals" in p]
     suite = load_suite("training/trainset/refusals_train.yaml")
-    rows = [json.loads(line) for line in open("training/data/refusals_sft.jsonl")]
-    assert len(suite.cases) == len(rows) == 130
+    rows = [json.loads(line) for f in files for line in f.open()]
+    assert len(files) == 4 and len(suite.cases) == len(rows) == 450
+    assert {c.id.rsplit("-line-", 1)[0] for c in suite.cases} == {f.stem for f in files}
     assert {c.tags[0] for c in suite.cases} == {"harmful", "benign"}
 
 

@@ -7,7 +7,7 @@ falling off quadratically outside them.
 
 import evaluate
 
-from harness.evaluate_metrics.scoring import metric_info, mean, score_outputs, summary
+from harness.evaluate_metrics.scoring import mean, metric_info, score_outputs, summary
 from harness.scorers.text import count_words
 
 _DESCRIPTION = "Word counts of model outputs held against bounds, scored as adapter-harness's length check."
