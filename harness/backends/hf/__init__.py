@@ -6,7 +6,12 @@ this package (or ``.embedded``) is cheap; torch and transformers load on first r
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
+
+# peft 0.21 reads ``model.is_gradient_checkpointing``, which transformers 5 deprecates; the warning
+# is about peft's code, not the user's, and would print on every adapter load.
+warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
 
 if TYPE_CHECKING:
     from .backend import HFBackend
