@@ -18,6 +18,7 @@ from typing import Any
 
 from harness.errors import SuiteError
 from harness.metrics import ExternalMetric
+from harness.paths import resolve_from
 from harness.schema import LmEvalTask, Suite
 
 from . import TASKS_DIR
@@ -38,9 +39,7 @@ def run_suite_tasks(suite: Suite, lm: Any) -> dict[str, ExternalMetric]:
 def include_paths(suite: Suite, index: int, entry: LmEvalTask) -> list[str]:
     paths = [str(TASKS_DIR)]
     if entry.include_path:
-        path = Path(entry.include_path).expanduser()
-        if not path.is_absolute():
-            path = Path(suite.path).parent / path
+        path = resolve_from(Path(suite.path).parent, entry.include_path)
         if not path.is_dir():
             raise SuiteError(suite.path, entry.line, f"lm_eval[{index}].include_path", f"{path} is not a directory")
         paths.append(str(path.resolve()))

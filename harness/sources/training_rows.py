@@ -21,6 +21,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.paths import resolve_from
 from harness.sources import SourceUnavailable, source
 
 _Path = Annotated[str, Field(min_length=1)]
@@ -48,8 +49,7 @@ def load(params: TrainingRowsParams | dict[str, Any] | None, suite_dir: Path) ->
 
 
 def _resolve(path: str, suite_dir: Path) -> Path:
-    resolved = Path(path).expanduser()
-    resolved = resolved if resolved.is_absolute() else Path(suite_dir) / resolved
+    resolved = resolve_from(suite_dir, path)
     if not resolved.is_file():
         raise SourceUnavailable(f"training data {resolved} not found; fix 'path' (relative to the suite's folder)")
     return resolved

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.paths import resolve_from
 from harness.sources import SourceUnavailable, source
 
 DATA_ENV = "ADAPTER_HARNESS_TRUTHFULQA"
@@ -137,8 +138,7 @@ def _generation_case(index: int, row: dict[str, Any], tags: list[str], max_new_t
 def load_rows(data_dir: str | None, suite_dir: Path) -> tuple[list[dict], list[dict]]:
     """(generation rows, multiple_choice rows): from ``data_dir``, ``$ADAPTER_HARNESS_TRUTHFULQA``, or the hub."""
     if data_dir:
-        path = Path(data_dir).expanduser()
-        return _load_local(path if path.is_absolute() else suite_dir / path, "data_dir")
+        return _load_local(resolve_from(suite_dir, data_dir), "data_dir")
     env_dir = os.environ.get(DATA_ENV)
     if env_dir:
         return _load_local(Path(env_dir).expanduser(), DATA_ENV)

@@ -29,6 +29,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, 
 from harness.device import default_device
 from harness.errors import SuiteError, did_you_mean
 from harness.loader import read_yaml
+from harness.paths import resolve_from
 
 DEFAULT_LR = {"sft": 2e-4, "dpo": 5e-5, "reward": 2e-4}  # LoRA-typical; DPO moves a policy that is already close
 DEFAULT_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
@@ -202,8 +203,7 @@ class Recipe(Strict):
         return self.lora_or_default.to_peft("SEQ_CLS" if self.method == "reward" else "CAUSAL_LM")
 
     def resolve(self, path: str) -> Path:
-        p = Path(path).expanduser()
-        return p if p.is_absolute() else self.base_dir / p
+        return resolve_from(self.base_dir, path)
 
     def data_items(self) -> list[tuple[str, str | None, dict[str, Any]]]:
         """(display name, source name or None, source params / {}) per data entry."""

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.paths import resolve_from
 from harness.sources.truthfulqa import DATA_ENV, FILES, load_rows, split_indices
 from harness.training.data import DataError, DataFile
 
@@ -41,8 +42,7 @@ def default_dir() -> Path:
 def resolve_dir(params: TruthfulQATrainParams, base_dir: Path) -> Path | None:
     """The local data directory to read, or None to fall back to the hub."""
     if params.data_dir:
-        path = Path(params.data_dir).expanduser()
-        return path if path.is_absolute() else base_dir / path
+        return resolve_from(base_dir, params.data_dir)
     if os.environ.get(DATA_ENV):
         # A relative variable means the working directory (the Makefile's ../shared/...), not the recipe's.
         return Path(os.environ[DATA_ENV]).expanduser().resolve()
