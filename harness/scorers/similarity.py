@@ -84,6 +84,14 @@ class Embedder:
         with self._lock:
             self._fill(list(dict.fromkeys(texts)))
 
+    def vectors(self, texts: Sequence[str]) -> Any:
+        """Unit-length embeddings of ``texts`` as one float32 numpy matrix (cached like every vector)."""
+        import torch
+
+        with self._lock:
+            self._fill(list(dict.fromkeys(texts)))
+            return torch.stack([self._vectors[t] for t in texts]).numpy() if texts else None
+
     def similarities(self, text: str, refs: Sequence[str]) -> list[float]:
         """Cosine similarity of ``text`` to each reference."""
         import torch
