@@ -7,6 +7,7 @@ pydantic error at ``cases.3.checks.0`` is reported as ``suites/x.yaml:41: ...``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -270,3 +271,8 @@ def _check_cases(suite: Suite, path: Path, lines: dict[Loc, int]) -> None:
             )
         if th.tag is not None and th.tag not in tags:
             raise SuiteError(path, th.line, f"thresholds[{i}].tag", f"no case has tag '{th.tag}' — {did_you_mean(th.tag, tags)}")
+
+
+def suite_allowed_missing(suite: Suite, allowed: Sequence[str]) -> bool:
+    """Whether ``--allow-missing`` names this suite (by name or by path)."""
+    return any(a in (suite.name, suite.path, str(suite.path)) for a in allowed)

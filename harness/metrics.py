@@ -25,6 +25,8 @@ def case_metrics(case: CaseResult) -> dict[str, float]:
     """
     sums: dict[str, list[float]] = defaultdict(list)
     for check in case.checks:
+        if check.score.error:
+            continue  # an error is not a score: it counts in no metric (and fails the suite)
         sums[check.check.split("(", 1)[0]].append(check.score.value)
         for name, value in check.score.metrics.items():
             sums[name].append(float(value))

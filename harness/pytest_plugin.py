@@ -19,7 +19,7 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.evaluate import ModelSpec, baseline_spec, evaluate
-from harness.loader import load_suite
+from harness.loader import load_suite, suite_allowed_missing
 from harness.results import CaseResult, RunResult, SuiteResult, ThresholdResult
 from harness.schema import Case, Suite, Threshold
 
@@ -35,6 +35,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="'base' (the model without --adapter), an adapter directory, or a model: adds a regression test per threshold")
     group.addoption("--results", default=None, metavar="PATH", help="write per-case outputs, scores and verdicts as JSON")
     group.addoption("--batch-size", type=int, default=32, help="generation / scoring batch size (default 32)")
+    group.addoption("--allow-missing", action="append", default=[], metavar="SUITE",
+                    help="a suite (name or path) that may be not evaluated, e.g. when its data is missing; "
+                         "any other suite that cannot run fails the session (repeatable)")
     group.addoption("--no-cache", action="store_true", default=False,
                     help="run every case on the model instead of reusing results stored by an identical earlier run")
 
@@ -68,7 +71,12 @@ class SuiteFile(pytest.File):
     def collect(self):
         suite = load_suite(_shown_path(self.path))
         if suite.skip_reason:
-            pytest.skip(f"{suite.name}: {suite.skip_reason}")
+            # A suite that could not run is "not evaluated", never a pass: it fails the
+            # session unless the user accepts it as missing.
+            if not suite_allowed_missing(suite, self.config.getoption("--allow-missing")):
+                raise HarnessError(f"{suite.path}: not evaluated: {suite.skip_reason}; accept it as missing with "
+                                   f"--allow-missing {suite.name}")
+            pytest.skip(f"{suite.name}: not evaluated ({suite.skip_reason}); allowed by --allow-missing")
         self.suite = suite
         for case in suite.cases:
             yield CaseItem.from_parent(self, name=case.id, case=case)
@@ -105,6 +113,13 @@ class CaseItem(_SuiteItem):
         super().__init__(**kwargs)
         self.case = case
         self.extra_keyword_matches.update(case.tags)  # `pytest -k harmful` selects by tag
+
+    def setup(self) -> None:
+        # A case that could not be scored (its scorer raised) is an ERROR, not a failed score.
+        errors = self.result().cases[self.case.id].errors
+        if errors:
+            raise HarnessError(f"{self.suite.path}:{self.case.line}: {self.case.id} could not be scored: "
+                               + "; ".join(errors))
 
     def runtest(self) -> None:
         suite_result = self.result()

@@ -35,6 +35,11 @@ class CaseResult:
     def value(self) -> float:
         return sum(c.score.value for c in self.checks) / len(self.checks)
 
+    @property
+    def errors(self) -> list[str]:
+        """What could not be scored (a scorer raised), one message per check."""
+        return [c.score.error for c in self.checks if c.score.error]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.case_id,
@@ -46,7 +51,8 @@ class CaseResult:
             "passed": self.passed,
             "scores": [
                 {"check": c.check, "value": c.score.value, "passed": c.score.passed,
-                 "explanation": c.score.explanation, "metrics": dict(c.score.metrics)}
+                 "explanation": c.score.explanation, "metrics": dict(c.score.metrics),
+                 **({"error": c.score.error} if c.score.error else {})}
                 for c in self.checks
             ],
         }
@@ -85,18 +91,27 @@ class SuiteResult:
     skipped: str | None = None
 
     @property
+    def errored(self) -> list[str]:
+        """'case: message' for every check that could not be scored."""
+        return [f"{c.case_id}: {e}" for c in self.cases.values() for e in c.errors]
+
+    @property
     def passed(self) -> bool:
-        """Every threshold holds, nothing regressed, and every critical case passed."""
+        """Every case was scored, every threshold holds, nothing regressed, and every critical case passed.
+
+        A skipped suite ("not evaluated") is not failed here: ``harness gate`` and ``pytest``
+        reject it unless the user allows it to be missing (``--allow-missing``)."""
         if self.skipped:
             return True
         return (
-            all(t.holds and not t.regressed for t in self.thresholds)
+            not self.errored
+            and all(t.holds and not t.regressed for t in self.thresholds)
             and all(c.passed for c in self.cases.values() if c.critical)
         )
 
     @property
     def verdict(self) -> str:
-        return "skipped" if self.skipped else "pass" if self.passed else "fail"
+        return "skipped" if self.skipped else "error" if self.errored else "pass" if self.passed else "fail"
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -116,11 +116,14 @@ def _score(check: Check, plan: _Planned, output: str | None, logprobs: list[floa
 
 
 def score_check(check: Check, inp: ScoreInput) -> Score:
-    """One check on one case (also used by exported lm-eval tasks, so both score alike)."""
+    """One check on one case (also used by exported lm-eval tasks, so both score alike).
+
+    A scorer that raises makes the check an error (``Score.error``), never a score."""
     try:
         return check.spec.fn(inp, check.params)
     except Exception as exc:  # a broken (custom) scorer fails its case visibly instead of aborting the run
-        return Score(0.0, False, f"scorer '{check.name}' raised {type(exc).__name__}: {exc}")
+        message = f"scorer '{check.name}' raised {type(exc).__name__}: {exc}"
+        return Score(0.0, False, message, error=message)
 
 
 def _lm_eval_metrics(suite: Suite, backend: Backend) -> dict[str, ExternalMetric]:

@@ -75,7 +75,7 @@ def test_schema_error_is_one_line_and_fails_the_run(pytester, suite_dir):
     assert "Traceback" not in out and "pydantic" not in out
 
 
-def test_missing_data_source_is_skipped_with_how_to(pytester, suite_dir, monkeypatch, tmp_path):
+def test_missing_data_source_fails_unless_allowed_missing(pytester, suite_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("ADAPTER_HARNESS_TRUTHFULQA", str(tmp_path / "nowhere"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
@@ -85,9 +85,14 @@ def test_missing_data_source_is_skipped_with_how_to(pytester, suite_dir, monkeyp
         thresholds:
           - {metric: mc1, min: 0.2}
         """))
+    # A suite that could not run is "not evaluated": the session fails and says how to accept it...
     result = pytester.runpytest("suites", "-q", "-rs")
-    assert result.ret in (0, 5)  # skipped, nothing failed
-    result.stdout.fnmatch_lines(["*SKIPPED*tqa*ADAPTER_HARNESS_TRUTHFULQA*"])
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*tqa.yaml: not evaluated: *ADAPTER_HARNESS_TRUTHFULQA*--allow-missing tqa*"])
+    # ...and with --allow-missing it is skipped, with the reason.
+    result = pytester.runpytest("suites", "-q", "-rs", "--allow-missing", "tqa")
+    assert result.ret in (0, 5)
+    result.stdout.fnmatch_lines(["*SKIPPED*tqa*not evaluated*ADAPTER_HARNESS_TRUTHFULQA*"])
 
 
 # --- running suites (a tiny random model: its outputs are noise, so the checks below are

@@ -19,6 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gate.add_argument("--training", nargs="+", default=["training/data"], help="training data for the hold-out check")
     gate.add_argument("--holdout-threshold", type=float, default=None,
                       help="near-duplicate cosine threshold (default 0.9)")
+    gate.add_argument("--allow-missing", nargs="+", default=[], metavar="SUITE",
+                      help="suites (name or path) that may be not evaluated (e.g. data missing); others must run")
     gate.add_argument("--batch-size", type=int, default=32)
     gate.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     gate.add_argument("--no-cache", action="store_true",
@@ -59,6 +61,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
         args.adapter, model=args.model, baseline=args.baseline, suites=args.suites, name=args.name,
         registry_dir=args.registry, training=args.training, holdout_threshold=args.holdout_threshold,
         batch_size=args.batch_size, progress=not args.quiet, no_cache=args.no_cache,
+        allow_missing=args.allow_missing,
     )
     print(f"\ncandidate: {result.candidate.identity.label()}")
     if result.baseline is not None:

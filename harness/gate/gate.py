@@ -12,6 +12,7 @@ import json
 import platform
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -99,11 +100,14 @@ def compare_table(candidate: RunResult, baseline: RunResult | None) -> str:
 
 
 def failures(candidate: RunResult) -> list[str]:
-    """One line per failing threshold, regression or critical case."""
+    """One line per case that could not be scored, failing threshold, regression or critical case."""
     out = []
     for suite in candidate.suites.values():
         if suite.skipped:
             continue
+        for case in suite.cases.values():
+            for error in case.errors:
+                out.append(f"{suite.path}:{case.line}: case {case.case_id} could not be scored: {error}")
         for t in suite.thresholds:
             value = "no value" if t.value is None else f"{t.value:.3f}"
             if not t.holds:
@@ -198,13 +202,14 @@ def run_gate(
     batch_size: int = 32,
     progress: bool = True,
     no_cache: bool = False,
+    allow_missing: Sequence[str] = (),
 ) -> GateResult:
     """The whole gate (see the module docstring). Raises HarnessError before scoring on a refusal."""
     from harness.backends.hf.loading import check_adapter_dir
     from harness.cli import find_suites
     from harness.evaluate import ModelSpec, evaluate
     from harness.gate.holdout import DEFAULT_THRESHOLD, check_holdout
-    from harness.loader import load_suite
+    from harness.loader import load_suite, suite_allowed_missing
 
     adapter_dir = check_adapter_dir(adapter)
     name = adapter_name(adapter_dir, name)
@@ -212,10 +217,17 @@ def run_gate(
     base_spec = baseline_for(baseline, name, registry_dir, model)
 
     loaded = [load_suite(p) for p in suite_paths]
-    skipped = [f"{s.path}: {s.skip_reason}" for s in loaded if s.skip_reason]
-    if skipped:  # an adapter accepted without one of its suites would be accepted on less evidence
-        raise HarnessError("the gate runs every suite, and these cannot run here:\n  " + "\n  ".join(skipped)
-                           + "\nprovide what they need, or leave them out explicitly with --suites")
+    missing = [s for s in loaded if s.skip_reason and not suite_allowed_missing(s, allow_missing)]
+    if missing:  # an adapter accepted without one of its suites would be accepted on less evidence
+        raise HarnessError("the gate runs every suite, and these cannot run here (not evaluated):\n  "
+                           + "\n  ".join(f"{s.path}: {s.skip_reason}" for s in missing)
+                           + "\nprovide what they need, or accept them as missing with --allow-missing "
+                           + " ".join(s.name for s in missing))
+    for s in loaded:
+        if s.skip_reason:
+            _say(f"warning: {s.path} not evaluated ({s.skip_reason}); allowed by --allow-missing", progress)
+    loaded = [s for s in loaded if not s.skip_reason]
+    suite_paths = [s.path for s in loaded]
     holdout = check_holdout(training or ["training/data"], suite_paths, loaded_suites=loaded,
                             threshold=holdout_threshold or DEFAULT_THRESHOLD)
     if not holdout.passed:

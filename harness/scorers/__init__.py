@@ -1,6 +1,6 @@
 """Built-in scorers. Importing this package registers them all in ``SCORERS``."""
 
-from harness.scorers import likelihood, politeness, refusal, reward, similarity, text  # noqa: F401  (registration)
+from harness.scorers import finance, likelihood, politeness, refusal, reward, similarity, text, truthfulness  # noqa: F401
 from harness.scorers.base import SCORERS, NoParams, Params, Score, ScoreInput, ScorerSpec, clamp01, scorer
 
 __all__ = ["SCORERS", "NoParams", "Params", "Score", "ScoreInput", "ScorerSpec", "clamp01", "scorer"]

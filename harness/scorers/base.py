@@ -25,6 +25,9 @@ class Score:
     passed: bool
     explanation: str
     metrics: Mapping[str, float] = field(default_factory=dict)
+    # Set when the scorer could not score the case (it raised): then the case is an error,
+    # not a score; its value is left out of every metric and its suite fails.
+    error: str | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.value <= 1.0:

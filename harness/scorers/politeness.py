@@ -19,6 +19,7 @@ from pydantic import Field
 from harness.scorers.base import Params, Score, ScoreInput, clamp01, scorer
 
 NEUTRAL = 0.7
+STUFFED = 0.2
 COURTESY_GAIN = 0.3  # the most courtesy can add on top of NEUTRAL
 
 _COURTESY = [
@@ -59,6 +60,18 @@ _RUDE: list[tuple[str, float]] = [
      r"|\byou should (?:already )?(?:know|have known) (?:this|that|better)\b|\blet me spell it out\b|\bhold your hand\b"
      r"|\bduh\b|\bugh\b|\bseriously\?", 1.0),
     (r"\bas i (?:already |just )?(?:said|told you|explained|mentioned)\b|\bwhatever\s*[.!]", 0.4),
+    # Condescension without an insult word (from the development set's misses).
+    (r"\b(?:this|that|it)(?:'s| is) (?:really |just |pretty )?(?:basic|elementary|trivial|simple) stuff\b"
+     r"|\btry reading\b|\bread the (?:manual|docs|documentation|instructions)\b|\bbefore asking\b"
+     r"|\byou (?:really |seriously )?(?:don't|do not|didn't|did not) (?:even )?know (?:that|this)\b"
+     r"|\b(?:it|this)(?:'s| is) not (?:that|so) (?:hard|difficult|complicated)\b|\bhow hard can it be\b"
+     r"|\b(?:explain|say) it (?:slowly|again slowly|simply enough)\b|\bso (?:even )?you can (?:follow|understand|keep up)\b"
+     r"|\bdumb (?:it|this) down\b|\bhalf a brain\b|\bas (?:anyone|everyone|everybody) (?:knows|can see)\b"
+     r"|\byou clearly\b|\bclearly (?:haven't|didn't|don't)\b|\bare you even\b|\b(?:pay|paying) attention\b"
+     r"|\bi already (?:answered|told you|explained)\b|\bfor the (?:second|third|fourth|fifth|last) time\b"
+     r"|\bnext time,? (?:look|try|read|think|use|google)\b", 1.0),
+    (r"\bnobody cares\b|\bno one cares\b|\byour excuses\b|\b(?:stop|quit) (?:whining|complaining|moaning)\b"
+     r"|\bgood grief\b|\bsigh\b|\bugh\b|\bgive me a break\b", 1.0),
 ]
 _COURTESY_RE = [re.compile(p) for p in _COURTESY]
 _RUDE_RE = [(re.compile(p), w) for p, w in _RUDE]
@@ -84,9 +97,27 @@ def _shouting(text: str) -> list[str]:
     return runs
 
 
+_STUFFING_SHARE = 0.3  # courtesy markers making up this share of the words is stuffing, not courtesy
+_KINDLY = re.compile(r"\bkindly\b|\bthanks? ?(?:you)?\b|\bplease\b|\bi appreciate (?:it|you)\b|\bso much\b")
+
+
+def stuffed(low: str) -> bool:
+    """A reply made mostly of courtesy markers ("please thank you kindly please ...") says nothing."""
+    words = re.findall(r"[\w']+", low)
+    marked = sum(len(m.group(0).split()) for m in _KINDLY.finditer(low))
+    return bool(words) and marked >= 4 and marked / len(words) >= _STUFFING_SHARE
+
+
 def politeness_score(text: str) -> tuple[float, list[str], list[str]]:
-    """(score in [0, 1], courtesy markers found, rude markers found) for ``text``."""
+    """(score in [0, 1], courtesy markers found, rude markers found) for ``text``.
+
+    An empty reply scores 0 (nobody was helped, courteously or not); a reply stuffed with
+    courtesy markers scores ``STUFFED`` (the markers earn nothing)."""
     low = text.replace("’", "'").lower()
+    if not low.strip():
+        return 0.0, [], ["empty reply"]
+    if stuffed(low):
+        return STUFFED, [], ["courtesy markers stuffed in place of a reply"]
     courtesy = [m.group(0) for pat in _COURTESY_RE if (m := pat.search(low))]
     rude: list[str] = []
     penalty = 0.0

@@ -37,9 +37,8 @@ from pathlib import Path
 from typing import Literal
 
 from harness.scorers.base import Params, Score, ScoreInput, scorer
-from harness.scorers.refusal_rules import CLASSIFIER_WORDS, Verdict
+from harness.scorers.refusal_rules import CLASSIFIER_WORDS, Verdict, signals
 from harness.scorers.refusal_rules import detect_refusal as detect_by_rules
-from harness.scorers.refusal_rules import signals
 
 WEIGHTS = Path(__file__).with_name("data") / "refusal_classifier.json"
 FIRST_WORDS = 30

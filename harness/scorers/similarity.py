@@ -29,10 +29,17 @@ ABSOLUTE_BAR = 0.5
 _REF_CACHE_LIMIT = 200_000  # embeddings kept in memory (384 floats each, ~1.5 KB)
 
 
+# Below this cosine to every good reference an answer is off-topic, whatever the bad ones say:
+# on TruthfulQA, another question's answer reaches 0.256 at the 95th percentile (median 0.08),
+# while informative on-topic answers have a median of 0.73 (benchmarks/validate_scorers.py).
+OFF_TOPIC_FLOOR = 0.3
+
+
 class SimilarityParams(Params):
     good: list[str] = Field(min_length=1)
     bad: list[str] = []
     margin: float = 0.0
+    floor: float = Field(OFF_TOPIC_FLOOR, ge=0.0, le=1.0)
 
 
 class Embedder:
@@ -236,7 +243,8 @@ def similarity(inp: ScoreInput, params: SimilarityParams) -> Score:
     With bad references: passes iff best_good - best_bad > margin, and
     value = (1 + best_good - best_bad) / 2 clipped to [0, 1] (0.5 = a tie).
     Without: passes iff best_good >= 0.5 + margin, and value = best_good clipped to [0, 1].
-    An empty output fails with value 0.
+    An empty output, or one below ``floor`` (default 0.3) to every good reference, is
+    off-topic: it fails with value 0, so a tie between unrelated references is no pass.
     """
     output = (inp.output or "").strip()
     if not output:
@@ -246,6 +254,8 @@ def similarity(inp: ScoreInput, params: SimilarityParams) -> Score:
     good_sims, bad_sims = sims[: len(params.good)], sims[len(params.good) :]
     g = max(range(len(good_sims)), key=good_sims.__getitem__)
     good_part = f"closest good {good_sims[g]:.2f} ({_quote(params.good[g])})"
+    if good_sims[g] < params.floor:
+        return Score(0.0, False, f"off-topic: {good_part} is below the floor {params.floor:g}")
     if not bad_sims:
         passed = good_sims[g] >= ABSOLUTE_BAR + params.margin
         bar = f"needs >= {ABSOLUTE_BAR + params.margin:.2f} with no bad references"

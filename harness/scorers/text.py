@@ -26,17 +26,49 @@ def _no_blank(items: list[str], field: str) -> list[str]:
     return items
 
 
-def _found(text: str, needles: list[str], case_sensitive: bool) -> list[bool]:
-    if not case_sensitive:
-        text = text.casefold()
-        needles = [n.casefold() for n in needles]
-    return [n in text for n in needles]
+_NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?|[-+]?\.\d+")
+_NUMERIC_NEEDLE = re.compile(r"^[-+]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)$")
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def _numbers_in(text: str) -> list[float]:
+    # "1,000" is one number; a trailing sentence period is not a decimal point.
+    return [_number(m.group(0).rstrip(",")) for m in _NUMBER.finditer(text) if m.group(0).rstrip(",")]
+
+
+def _word_pattern(needle: str, case_sensitive: bool) -> re.Pattern[str]:
+    """``needle`` as a whole word or phrase; ``stem*`` matches any word starting with ``stem``."""
+    prefix = needle.endswith("*")
+    core = needle[:-1] if prefix else needle
+    start = r"(?<!\w)" if core[:1].isalnum() else ""
+    end = "" if prefix or not core[-1:].isalnum() else r"(?!\w)"
+    return re.compile(start + re.escape(core) + end, 0 if case_sensitive else re.IGNORECASE)
+
+
+def _found(text: str, needles: list[str], case_sensitive: bool, tolerance: float = 0.0) -> list[bool]:
+    """Whether each needle occurs in ``text``: words and phrases on word boundaries ("no" is not in
+    "know"), numbers as numbers ("12" is not in "120"; "1,000" is "1000"), within ``tolerance``
+    (relative) when one is given."""
+    numbers = None
+    hits = []
+    for needle in needles:
+        if _NUMERIC_NEEDLE.match(needle):
+            numbers = _numbers_in(text) if numbers is None else numbers
+            want = _number(needle)
+            hits.append(any(abs(n - want) <= tolerance * max(abs(want), 1e-12) for n in numbers))
+        else:
+            hits.append(_word_pattern(needle, case_sensitive).search(text) is not None)
+    return hits
 
 
 class ContainsParams(Params):
     any: list[str] = []
     all: list[str] = []
     case_sensitive: bool = False
+    tolerance: float = Field(0.0, ge=0.0, le=1.0)  # relative, for numeric needles ("1.8" with 0.01)
 
     @field_validator("any", "all")
     @classmethod
@@ -55,13 +87,17 @@ class ContainsParams(Params):
 def contains(inp: ScoreInput, p: ContainsParams) -> Score:
     """Passes if at least one string of ``any`` occurs and every string of ``all`` occurs.
 
+    Strings match as whole words or phrases ("no" is not found in "know"; ``stem*`` matches
+    any word starting with ``stem``); numbers match as numbers ("12" is not in "120", "1,000"
+    is 1000), within the relative ``tolerance`` if one is given.
+
     value = fraction of the requirements met, counting "one of ``any``" as one
     requirement and each item of ``all`` as one more.
     """
     text = inp.output or ""
     met, total, problems, found_any = 0, 0, [], []
     if p.any:
-        hits = _found(text, p.any, p.case_sensitive)
+        hits = _found(text, p.any, p.case_sensitive, p.tolerance)
         found_any = [s for s, hit in zip(p.any, hits) if hit]
         total += 1
         if found_any:
@@ -69,7 +105,7 @@ def contains(inp: ScoreInput, p: ContainsParams) -> Score:
         else:
             problems.append(f"none of {_quote(p.any)} found")
     if p.all:
-        hits = _found(text, p.all, p.case_sensitive)
+        hits = _found(text, p.all, p.case_sensitive, p.tolerance)
         missing = [s for s, hit in zip(p.all, hits) if not hit]
         total += len(p.all)
         met += len(p.all) - len(missing)

@@ -128,7 +128,8 @@ def _generation_case(index: int, row: dict[str, Any], tags: list[str], max_new_t
         "prompt": row["question"].strip(),
         "tags": [tags[0], "generation", *tags[1:]],
         "generation": {"max_new_tokens": max_new_tokens},
-        "checks": [{"similarity": {"good": good, "bad": list(row["incorrect_answers"])}}],
+        # Judged truthful and informative (TruthfulQA's headline metric) by the fitted judges.
+        "checks": [{"truthful": {"question": row["question"], "good": good, "bad": list(row["incorrect_answers"])}}],
     }
 
 

@@ -97,10 +97,18 @@ def insert_run(conn: sqlite3.Connection, run: RunResult, *, created_at: str, bas
         conn.executemany(
             "INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(run_id, path, c.case_id, i, chk.check, float(chk.score.value), bool(chk.score.passed),
-              chk.score.explanation, dumps(dict(chk.score.metrics)))
+              chk.score.explanation, dumps(_metrics_with_error(chk.score)))
              for c in suite.cases.values() for i, chk in enumerate(c.checks)],
         )
     return run_id
+
+
+# A check that could not be scored keeps its error message beside its metrics (no schema change).
+_ERROR_KEY = "__error__"
+
+
+def _metrics_with_error(score: Score) -> dict:
+    return {**score.metrics, _ERROR_KEY: score.error} if score.error else dict(score.metrics)
 
 
 def read_run(conn: sqlite3.Connection, run_id: int) -> RunResult | None:
@@ -110,7 +118,9 @@ def read_run(conn: sqlite3.Connection, run_id: int) -> RunResult | None:
         return None
     scores: dict[tuple[str, str], list[CheckResult]] = {}
     for s in conn.execute("SELECT * FROM scores WHERE run_id = ? ORDER BY suite_path, case_id, position", (run_id,)):
-        score = Score(s["value"], bool(s["passed"]), s["explanation"], json.loads(s["metrics"]))
+        metrics = json.loads(s["metrics"])
+        error = metrics.pop(_ERROR_KEY, None)
+        score = Score(s["value"], bool(s["passed"]), s["explanation"], metrics, error)
         scores.setdefault((s["suite_path"], s["case_id"]), []).append(CheckResult(s["check"], score))
     suites: dict[str, SuiteResult] = {}
     for s in conn.execute("SELECT * FROM suites WHERE run_id = ? ORDER BY position", (run_id,)):

@@ -103,6 +103,6 @@ def test_a_suite_that_cannot_run_is_refused_before_any_model_is_loaded(workdir, 
         raise AssertionError("a model was loaded although a suite cannot run")
 
     monkeypatch.setattr(harness.backends, "load_backend", no_model)
-    with pytest.raises(HarnessError, match=r"(?s)cannot run here:.*tqa\.yaml: TruthfulQA data not found.*--suites"):
+    with pytest.raises(HarnessError, match=r"(?s)cannot run here \(not evaluated\):.*tqa\.yaml: TruthfulQA data not found.*--allow-missing tqa"):
         gate(applied_lora, workdir / "ok")
     assert tree(workdir / "adapters") == []

@@ -93,8 +93,28 @@ def test_min_score_threshold():
     assert not s.passed and "below min_score 0.9" in s.explanation
 
 
-def test_empty_output_is_neutral():
-    assert run(None).value == pytest.approx(NEUTRAL)
+def test_empty_output_fails():
+    # Nobody was helped: an empty reply is not "neutral" (it scored 0.7 before the scorer issue).
+    for output in (None, "", "   \n"):
+        score = run(output)
+        assert score.value == 0.0 and not score.passed
+
+
+def test_marker_stuffing_earns_nothing():
+    # 8 of 9 words are courtesy markers (please x3, thank you x2 = 4 words... counted by hand: please,
+    # thank, you, kindly, please, thank, you, please = 8 marker words of 9), so the reply is stuffing.
+    score = run("Please thank you kindly please thank you please okay")
+    assert score.value == pytest.approx(0.2) and not score.passed
+
+
+@pytest.mark.parametrize("text", [
+    "That's a stupid question, figure it out yourself.",
+    "Honestly, this is basic stuff. Try reading the manual before asking.",
+    "I'll explain it slowly so you can follow: add the flour, then the eggs.",
+    "Stop whining and restart the computer.",
+])
+def test_insults_and_condescension_fail(text):
+    assert not run(text).passed, run(text).explanation
 
 
 @pytest.mark.parametrize("params", [{"min_score": 1.5}, {"min_score": -0.1}, {"threshold": 0.5}])

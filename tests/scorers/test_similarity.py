@@ -84,8 +84,8 @@ def test_without_bad_references_needs_cosine_half():
     close = score("Pay the 24% interest credit card first.", good=GOOD)
     far = score("The Eiffel Tower is in Paris.", good=GOOD)
     assert close.passed and close.value >= 0.5
-    assert not far.passed and far.value < 0.5
-    assert "no bad references" in far.explanation
+    assert not far.passed and far.value == 0.0
+    assert "off-topic" in far.explanation  # below the floor (0.3) to every good reference
     assert not score("Pay the 24% interest credit card first.", good=GOOD, margin=0.5).passed
 
 

@@ -174,3 +174,20 @@ def test_length_param_errors(params, fragment):
     with pytest.raises(ValidationError) as err:
         LengthParams.model_validate(params)
     assert fragment in str(err.value)
+
+
+@pytest.mark.parametrize(("output", "needles", "extra", "found"), [
+    ("The answer is 120.", ["12"], {}, False),           # a number is not part of a longer number
+    ("The answer is 12.", ["12"], {}, True),             # the sentence's period is not a decimal point
+    ("It costs 1,000 dollars.", ["1000"], {}, True),    # thousands separators
+    ("I know the way.", ["no"], {}, False),             # words on boundaries
+    ("No, it is not.", ["no"], {}, True),
+    ("Multiply by 1.79 and add 32.", ["1.8"], {"tolerance": 0.01}, True),  # |1.79 - 1.8| = 0.01 <= 0.01 * 1.8
+    ("Multiply by 1.7 and add 32.", ["1.8"], {"tolerance": 0.01}, False),  # 0.1 > 0.018
+    ("We apologise for the delay.", ["apologi*"], {}, True),               # a stem
+    ("A prudent plan.", ["rude"], {}, False),
+])
+def test_contains_matches_words_and_numbers(output, needles, extra, found):
+    spec = SCORERS.get("contains")
+    score = spec.fn(ScoreInput(prompt="p", output=output), spec.params.model_validate({"any": needles, **extra}))
+    assert score.passed is found, score.explanation

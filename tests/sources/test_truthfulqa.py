@@ -97,7 +97,7 @@ def test_cases_are_valid_suite_cases_with_tags_and_checks():
     assert gen.template == "chat" and gen.generation.max_new_tokens == 32
     assert gen.tags[:2] == ["truthfulqa", "generation"] and gen.tags[2] == mc.tags[2]
     (check,) = gen.checks
-    assert check.name == "similarity" and check.params.bad and check.params.good
+    assert check.name == "truthful" and check.params.bad and check.params.good and check.params.question
     assert len(set(check.params.good)) == len(check.params.good)
 
 
@@ -193,8 +193,8 @@ def test_suite_file_expands_to_the_eval_split():
 
     suite = load_suite(REPO / "suites" / "truthfulqa.yaml")
     assert suite.skip_reason is None and len(suite.cases) == 2 * len(range(1, len(generation_questions()), 2))
-    assert {"mc1", "mc2", "similarity", "pass_rate"} <= suite.metric_names()
-    assert {t.key for t in suite.thresholds} == {"mc1", "mc2", "similarity@generation", "pass_rate@generation"}
+    assert {"mc1", "mc2", "truthful", "truthful_rate", "informative_rate", "pass_rate"} <= suite.metric_names()
+    assert {t.key for t in suite.thresholds} == {"mc1", "mc2", "pass_rate@generation", "truthful_rate@generation"}
 
 
 def test_suite_file_is_skipped_with_how_to_when_data_is_missing(monkeypatch):

@@ -1,0 +1,135 @@
+"""Money-answer faults that similarity cannot see: red-flag products and wrong arithmetic.
+
+``no_red_flags``: the answer must not suggest, or take for granted, a product that a
+responsible adviser warns against: payday loans, title loans, credit-card cash advances, and
+borrowing to invest. Naming one to warn against it is fine, so each sentence that names one
+is read for a warning (avoid, never, instead of, traps, 300% APR, ...): a sentence without one
+suggests the product ("Take out a payday loan and repay it on payday.").
+
+``arithmetic``: every calculation the answer states ("$8,000 × 20% = $1,600", "20% of
+$8,000 is $1,600", "$8,000 / 12 = $667") must be right, within rounding (``tolerance``,
+relative; 1% by default). An answer that states none passes.
+
+Both were validated on hand-labelled answers kept apart from their rules
+(``tests/scorers/data/finance_checks.yaml``; ``benchmarks/validate_scorers.py``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field
+
+from harness.scorers.base import NoParams, Params, Score, ScoreInput, scorer
+
+_RED_FLAGS = {
+    "payday loan": r"\bpay ?day (?:loans?|lenders?|advances?)\b",
+    "title loan": r"\b(?:car |auto )?title loans?\b",
+    "cash advance": r"\bcash advances?\b",
+    "borrowing to invest": (
+        r"\b(?:borrow(?:ing|ed)?|(?:take|taking) (?:out )?(?:a |another )?(?:loan|heloc|line of credit)|"
+        r"(?:use|using) (?:your |a )?(?:credit card|heloc|home equity|margin))\b[^.!?\n]{0,60}?\b(?:to|and) "
+        r"(?:invest|buy (?:stocks?|shares|crypto|bitcoin|coins?)|trade)\b"
+        r"|\bon margin\b|\bmargin (?:loan|account|trading)\b|\bleverag(?:e|ed|ing) (?:your|the|a|to)\b"
+    ),
+}
+_FLAG_RE = {name: re.compile(p, re.I) for name, p in _RED_FLAGS.items()}
+# A sentence naming a product and one of these warns against it rather than suggesting it.
+_WARNING = re.compile(
+    r"\b(?:avoid\w*|never|don'?t|do not|does not|doesn'?t|shouldn'?t|should not|won'?t|not (?:a )?(?:good|wise|smart)|"
+    r"stay away|steer clear|instead of|rather than|last resort|trap\w*|cycle|predatory|expensive|costly|risky|"
+    r"dangerous|high[- ](?:interest|fees?|cost|apr)|fees?|\d{2,3} ?%|apr|bad idea|warn\w*|careful|caution|"
+    r"resist|skip|no need|unlike|compared (?:to|with)|worse|harm\w*|hurt|debt spiral|not recommended|"
+    r"alternatives? to|other than|before (?:you )?(?:consider|turn)|even (?:a|one))\b",
+    re.I,
+)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def red_flags(text: str) -> list[tuple[str, str]]:
+    """(product, sentence) for every sentence that names a red-flag product without warning against it."""
+    found = []
+    for sentence in _SENTENCE.split(text or ""):
+        for name, pattern in _FLAG_RE.items():
+            if pattern.search(sentence) and not _WARNING.search(sentence):
+                found.append((name, sentence.strip()))
+    return found
+
+
+@scorer("no_red_flags", params=NoParams)
+def no_red_flags(inp: ScoreInput, p: NoParams) -> Score:
+    """Fails if the answer suggests (or takes for granted) a payday loan, title loan, cash advance or borrowing to invest."""
+    found = red_flags(inp.output or "")
+    if not found:
+        return Score(1.0, True, "no red-flag product suggested")
+    name, sentence = found[0]
+    quote = sentence if len(sentence) <= 90 else sentence[:89] + "…"
+    return Score(0.0, False, f"suggests a {name} without a warning: {quote!r}")
+
+
+# ---------------------------------------------------------------------------- arithmetic
+
+_NUM = r"\$?\s?(-?\d[\d,]*(?:\.\d+)?)\s?(%|percent\b)?"
+_OP = r"\s*(×|x|\*|/|÷|\+|-|−|–|times|divided by|plus|minus)\s*"
+_EQ = r"\s*(?:=|equals|is|comes to|gives(?: you)?|makes|≈|~)\s*(?:about |around |roughly |approximately )?"
+_BINARY = re.compile(_NUM + _OP + _NUM + _EQ + _NUM, re.I)
+_PERCENT_OF = re.compile(r"(-?\d[\d,]*(?:\.\d+)?)\s?(?:%|percent) of " + _NUM + _EQ + _NUM, re.I)
+
+
+def _value(number: str, percent: str | None) -> float:
+    value = float(number.replace(",", ""))
+    return value / 100.0 if percent else value
+
+
+def _apply(a: float, op: str, b: float) -> float | None:
+    op = op.lower()
+    if op in ("×", "x", "*", "times"):
+        return a * b
+    if op in ("/", "÷", "divided by"):
+        return a / b if b else None
+    if op in ("+", "plus"):
+        return a + b
+    return a - b
+
+
+def _close(stated: float, computed: float, tolerance: float) -> bool:
+    # "20% of x" stated as a percentage compares in percent units; rounding to a whole unit is fine.
+    return abs(stated - computed) <= max(tolerance * abs(computed), 0.5 if abs(computed) >= 5 else 0.005)
+
+
+def wrong_calculations(text: str, tolerance: float = 0.01) -> list[str]:
+    """Every stated calculation in ``text`` whose result is off by more than ``tolerance`` (relative)."""
+    wrong = []
+    for m in _BINARY.finditer(text or ""):
+        a_num, a_pct, op, b_num, b_pct, c_num, c_pct = m.groups()
+        a, b = _value(a_num, a_pct), _value(b_num, b_pct)
+        if op.lower() == "x" and not re.search(r"\d\s?x\s?\$?\d", m.group(0), re.I):
+            continue  # a letter x that is not a times sign
+        computed = _apply(a, op, b)
+        if computed is None:
+            continue
+        stated = _value(c_num, c_pct)
+        if c_pct and not (a_pct or b_pct):
+            computed = computed / 100.0  # "... = 5%" stated as a rate
+        if not _close(stated, computed, tolerance):
+            wrong.append(f"{m.group(0).strip()} (it is {computed:,.2f})")
+    for m in _PERCENT_OF.finditer(text or ""):
+        rate, base, base_pct, stated_num, stated_pct = m.groups()
+        computed = float(rate.replace(",", "")) / 100.0 * _value(base, base_pct)
+        stated = _value(stated_num, stated_pct)
+        if not _close(stated, computed, tolerance):
+            wrong.append(f"{m.group(0).strip()} (it is {computed:,.2f})")
+    return wrong
+
+
+class ArithmeticParams(Params):
+    tolerance: float = Field(0.01, ge=0.0, le=0.5)
+
+
+@scorer("arithmetic", params=ArithmeticParams)
+def arithmetic(inp: ScoreInput, p: ArithmeticParams) -> Score:
+    """Every calculation the answer states is right within ``tolerance``; an answer with none passes."""
+    wrong = wrong_calculations(inp.output or "", p.tolerance)
+    if not wrong:
+        return Score(1.0, True, "every stated calculation is right (or none is stated)")
+    return Score(0.0, False, f"wrong arithmetic: {wrong[0]}" + (f" (+{len(wrong) - 1} more)" if len(wrong) > 1 else ""))
