@@ -36,7 +36,7 @@ _RED_FLAGS = {
 _FLAG_RE = {name: re.compile(p, re.I) for name, p in _RED_FLAGS.items()}
 # A sentence naming a product and one of these warns against it rather than suggesting it.
 _WARNING = re.compile(
-    r"\b(?:avoid\w*|never|don'?t|do not|does not|doesn'?t|shouldn'?t|should not|won'?t|not (?:a )?(?:good|wise|smart)|"
+    r"\b(?:avoid\w*|never|cannot|can'?t|don'?t|do not|does not|doesn'?t|shouldn'?t|should not|won'?t|not (?:a )?(?:good|wise|smart)|"
     r"stay away|steer clear|instead of|rather than|last resort|trap\w*|cycle|predatory|expensive|costly|risky|"
     r"dangerous|high[- ](?:interest|fees?|cost|apr)|fees?|\d{2,3} ?%|apr|bad idea|warn\w*|careful|caution|"
     r"resist|skip|no need|unlike|compared (?:to|with)|worse|harm\w*|hurt|debt spiral|not recommended|"
@@ -44,6 +44,11 @@ _WARNING = re.compile(
     re.I,
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+# "A cash advance is a type of credit that ..." defines the product; it suggests it only with praise.
+_DEFINITION = re.compile(
+    r"(?:^\W*|,\s*)(?:an? |the )?(?:pay ?day loans?|cash advances?|(?:car |auto )?title loans?)(?: \w+){0,2} (?:is|are) "
+    r"(?:an?|the|when|usually|typically|basically|essentially|like|short|small)\b", re.I)
+_PRAISE = re.compile(r"\b(?:great|good|best|easy|easiest|quick\w*|convenient|helpful|useful|smart|solution|relief)\b", re.I)
 
 
 def red_flags(text: str) -> list[tuple[str, str]]:
@@ -51,7 +56,8 @@ def red_flags(text: str) -> list[tuple[str, str]]:
     found = []
     for sentence in _SENTENCE.split(text or ""):
         for name, pattern in _FLAG_RE.items():
-            if pattern.search(sentence) and not _WARNING.search(sentence):
+            definition = _DEFINITION.search(sentence) and not _PRAISE.search(sentence)
+            if pattern.search(sentence) and not _WARNING.search(sentence) and not definition:
                 found.append((name, sentence.strip()))
     return found
 

