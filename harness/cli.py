@@ -52,9 +52,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from harness.metrics import power_rows
+
+    weak = 0
     for suite in load_suites(args.suites):
         note = f"skipped: {suite.skip_reason}" if suite.skip_reason else f"{len(suite.cases)} cases, {len(suite.thresholds)} thresholds"
         print(f"{suite.path}: ok ({note})")
+        if suite.skip_reason:
+            continue
+        # Power, up front: the smallest drop each threshold's regression rule can see.
+        for row in power_rows(suite):
+            print(f"  {'' if row.checkable else 'warning: '}{row.describe()}")
+            weak += not row.checkable
+    if weak:
+        print(f"{weak} regression allowance(s) below what their suite can detect (see the warnings)")
     return 0
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from harness.results import CaseResult, ThresholdResult
 from harness.schema import Suite, Threshold
+from harness.stats import PLANNING_SD, POWER, minimum_detectable_effect, noninferiority
 
 
 @dataclass(frozen=True)
@@ -72,20 +73,99 @@ def check_thresholds(
     cases: list[CaseResult],
     baseline: dict[str, float] | None = None,
     external: Mapping[str, ExternalMetric] | None = None,
+    baseline_cases: list[CaseResult] | None = None,
 ) -> list[ThresholdResult]:
-    """One result per threshold; a metric in ``external`` (lm-eval) is taken from there, not the cases."""
+    """One result per threshold; a metric in ``external`` (lm-eval) is taken from there, not the cases.
+
+    With ``baseline_cases`` a threshold's regression is decided by the paired non-inferiority
+    bound over the cases both runs scored (``harness.stats.noninferiority``)."""
     out = []
     for th in suite.thresholds:
+        pairs = None
         if external is not None and th.tag is None and th.metric in external:
             value, n = external[th.metric].value, external[th.metric].n
         else:
             values, n = aggregate(cases, th.tag)
             value = values.get(th.metric)
-        out.append(_result(suite, th, value, n, baseline))
+            if baseline_cases is not None:
+                pairs = paired_values(baseline_cases, cases, th.metric, th.tag)
+        out.append(_result(suite, th, value, n, baseline, pairs))
     return out
 
 
-def _result(suite: Suite, th: Threshold, value: float | None, n: int, baseline: dict[str, float] | None) -> ThresholdResult:
+def paired_values(before: list[CaseResult], after: list[CaseResult], metric: str,
+                  tag: str | None = None) -> list[tuple[float, float]]:
+    """(baseline, candidate) values of ``metric`` for every case both runs scored, by case id."""
+    base = {c.case_id: case_metrics(c) for c in before if tag is None or tag in c.tags}
+    pairs = []
+    for case in after:
+        if case.case_id in base and (tag is None or tag in case.tags):
+            b, c = base[case.case_id].get(metric), case_metrics(case).get(metric)
+            if b is not None and c is not None:
+                pairs.append((b, c))
+    return pairs
+
+
+@dataclass(frozen=True)
+class PowerRow:
+    """What a threshold's regression rule can see at the suite's size (``harness validate``)."""
+
+    key: str
+    line: int
+    n: int  # cases that produce the metric
+    allowance: float
+    mde: float  # minimum detectable effect at the suite's confidence and POWER
+
+    @property
+    def checkable(self) -> bool:
+        return self.allowance >= self.mde - 5e-4  # allowances are written to 3 decimals
+
+    def describe(self) -> str:
+        if self.checkable:
+            return f"{self.key}: {self.n} cases detect a drop of >= {self.mde:.3f}; allowance {self.allowance:g} ok"
+        return (f"{self.key}: {self.n} cases can detect a drop of >= {self.mde:.3f} at {POWER:.0%} power; "
+                f"max_regression {self.allowance:g} cannot be checked (grow the suite or set it to >= {self.mde:.3f})")
+
+
+def power_rows(suite: Suite) -> list[PowerRow]:
+    """One row per threshold: the minimum detectable effect against its regression allowance.
+
+    The planning SD is the threshold's ``sd`` or 0.5 (the bound for [0, 1] scores); a case counts
+    when it has the threshold's tag and a check that produces the metric (every case has pass_rate).
+    """
+    rows = []
+    for th in suite.thresholds:
+        n = 0
+        for case in suite.cases:
+            if th.tag is not None and th.tag not in case.tags:
+                continue
+            names = {"pass_rate"} | {m for c in suite.checks_for(case) for m in c.spec.metric_names(c.params)}
+            n += th.metric in names
+        allowance = th.max_regression if th.max_regression is not None else suite.max_regression
+        mde = minimum_detectable_effect(n, confidence=suite.confidence, sd=th.sd or PLANNING_SD)
+        rows.append(PowerRow(th.key, th.line, n, allowance, mde))
+    return rows
+
+
+def regression_evidence(base_value: float | None, value: float | None, pairs: list[tuple[float, float]] | None,
+                        higher_is_better: bool, allowance: float, confidence: float) -> tuple[float | None, str]:
+    """(upper confidence bound of the drop or None, the rule applied in words) for one threshold."""
+    if base_value is None or value is None:
+        return None, ""
+    test = noninferiority(pairs, higher_is_better=higher_is_better, allowance=allowance,
+                          confidence=confidence) if pairs else None
+    if test is not None:
+        return test.upper, test.describe() + " (non-inferiority)"
+    drop = base_value - value if higher_is_better else value - base_value
+    why = "no per-case pairs" if not pairs else f"too few paired cases ({len(pairs)}) for a test"
+    return None, f"drop {drop:+.3f} vs allowance {allowance:g} (point estimate: {why})"
+
+
+def _result(suite: Suite, th: Threshold, value: float | None, n: int, baseline: dict[str, float] | None,
+            pairs: list[tuple[float, float]] | None = None) -> ThresholdResult:
+    allowance = th.max_regression if th.max_regression is not None else suite.max_regression
+    base_value = None if baseline is None else baseline.get(th.key)
+    upper, decision = regression_evidence(base_value, value, pairs, th.higher_is_better, allowance, suite.confidence)
     return ThresholdResult(
         key=th.key,
         rule=th.describe(),
@@ -94,6 +174,8 @@ def _result(suite: Suite, th: Threshold, value: float | None, n: int, baseline: 
         n_cases=n,
         holds=value is not None and th.holds(value),
         higher_is_better=th.higher_is_better,
-        max_regression=th.max_regression if th.max_regression is not None else suite.max_regression,
-        baseline=None if baseline is None else baseline.get(th.key),
+        max_regression=allowance,
+        baseline=base_value,
+        drop_upper=upper,
+        decision=decision,
     )

@@ -161,8 +161,7 @@ class RegressionItem(ThresholdItem):
         if res.regressed:
             direction = "fell" if res.higher_is_better else "rose"
             raise VerdictFailure(
-                f"{res.key} {direction} from {res.baseline:.3f} (baseline) to {res.value:.3f}: "
-                f"more than max_regression {res.max_regression:g}"
+                f"{res.key} {direction} from {res.baseline:.3f} (baseline) to {res.value:.3f}: {res.regression_line()}"
             )
 
 

@@ -10,6 +10,12 @@ from harness.errors import HarnessError, did_you_mean
 T = TypeVar("T")
 
 
+def _origin(item: object) -> tuple[str, str]:
+    """Where an entry was defined: the module and name of its function (or of its type)."""
+    fn = getattr(item, "fn", None) or getattr(item, "load", None) or item
+    return getattr(fn, "__module__", ""), getattr(fn, "__qualname__", type(fn).__qualname__)
+
+
 class Registry(Generic[T]):
     """Holds named extension objects (scorers, case sources).
 
@@ -28,8 +34,10 @@ class Registry(Generic[T]):
         self._items: dict[str, T] = {}
 
     def add(self, name: str, item: T) -> T:
-        if name in self._items:
+        if name in self._items and _origin(self._items[name]) != _origin(item):
             raise ValueError(f"{self.kind} {name!r} is registered twice")
+        # The same definition again is its module imported a second time (pytest's in-process
+        # runs drop and re-import modules): the newer object replaces the older.
         self._items[name] = item
         return item
 

@@ -69,16 +69,34 @@ class ThresholdResult:
     higher_is_better: bool
     max_regression: float
     baseline: float | None = None
+    # The regression rule's evidence: the one-sided upper confidence bound of the paired drop
+    # (None: no paired per-case data, so the point difference decides), and the rule in words.
+    drop_upper: float | None = None
+    decision: str = ""
+
+    @property
+    def drop(self) -> float | None:
+        if self.baseline is None or self.value is None:
+            return None
+        return self.baseline - self.value if self.higher_is_better else self.value - self.baseline
 
     @property
     def regressed(self) -> bool:
-        if self.baseline is None or self.value is None:
+        """Non-inferiority with the burden on the candidate: regressed unless the upper confidence
+        bound of the drop is within the allowance (the point drop where no paired data exists)."""
+        if self.drop is None:
             return False
-        drop = self.baseline - self.value if self.higher_is_better else self.value - self.baseline
-        return drop > self.max_regression + 1e-9
+        evidence = self.drop_upper if self.drop_upper is not None else self.drop
+        return evidence > self.max_regression + 1e-9
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "regressed": self.regressed}
+
+    def regression_line(self) -> str:
+        """How the regression rule decided, with the numbers a release manager acts on."""
+        if self.drop is None:
+            return "no baseline value to compare with"
+        return self.decision or f"drop {self.drop:+.3f} vs allowance {self.max_regression:g} (point estimate)"
 
 
 @dataclass

@@ -73,7 +73,8 @@ def run_suites(
         external = _lm_eval_metrics(suite, backend) if suite.lm_eval else None
         result.metrics = suite_metrics(suite, cases, external)
         base = baseline.suites.get(suite.path) if baseline else None
-        result.thresholds = check_thresholds(suite, cases, base.metrics if base else None, external)
+        result.thresholds = check_thresholds(suite, cases, base.metrics if base else None, external,
+                                             list(base.cases.values()) if base and base.cases else None)
     return RunResult(
         backend.identity, results, time.perf_counter() - start, __version__,
         baseline.identity if baseline else None,

@@ -139,6 +139,9 @@ class Threshold(Strict):
     min: float | None = None
     max: float | None = None
     max_regression: float | None = Field(None, ge=0)
+    # Planning standard deviation of a per-case difference (candidate - baseline), for the power
+    # check; default 0.5, the bound for [0, 1] scores. Set it lower only from a measured run.
+    sd: float | None = Field(None, gt=0, le=1)
     _line: int = PrivateAttr(0)
 
     @model_validator(mode="after")
@@ -183,6 +186,9 @@ class Suite(Strict):
     lm_eval: list[LmEvalTask] = []
     thresholds: list[Threshold] = Field(min_length=1)
     max_regression: float = Field(0.05, ge=0)
+    # One-sided confidence of the regression rule: a threshold with max_regression holds only
+    # when this upper confidence bound of the paired drop is <= the allowance (harness/stats.py).
+    confidence: float = Field(0.95, gt=0.5, lt=1.0)
     _path: str = PrivateAttr("")
     _skip_reason: str | None = PrivateAttr(None)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from harness.metrics import case_metrics
+from harness.metrics import case_metrics, paired_values, regression_evidence
 from harness.results import CaseResult, RunResult, SuiteResult, ThresholdResult
+from harness.stats import CONFIDENCE
 from reports.stats import BootstrapCI, McNemar, paired_test
 
 # Display order of case statuses: what a reviewer must see first comes first.
@@ -168,8 +169,15 @@ def _thresholds(cand: SuiteResult, base: SuiteResult | None) -> list[tuple[Thres
         base_value = base.metrics.get(t.key) if base is not None and not base.skipped else t.baseline
         regressed = False
         if base_value is not None and t.value is not None:
-            drop = base_value - t.value if t.higher_is_better else t.value - base_value
-            regressed = drop > t.max_regression + 1e-9
+            metric, _, tag = t.key.partition("@")
+            pairs = paired_values(list(base.cases.values()), list(cand.cases.values()), metric, tag or None) \
+                if base is not None and not base.skipped else None
+            upper, decision = regression_evidence(base_value, t.value, pairs, t.higher_is_better, t.max_regression,
+                                                  CONFIDENCE)
+            mine = replace(t, baseline=base_value, drop_upper=upper, decision=decision)  # this report's evidence
+            regressed = mine.regressed
+            if regressed:
+                t = mine
         if not regressed and t.regressed:  # the gate's own verdict (against its run-time baseline) stands
             base_value, regressed = t.baseline, True
         out.append((t, base_value, regressed))
@@ -184,8 +192,8 @@ def _reasons(view: SuiteView) -> list[Reason]:
             reasons.append(Reason(view.name, view.path, "threshold", f"threshold {t.rule} fails: {shown} over {t.n_cases} cases"))
         if regressed:
             reasons.append(Reason(view.name, view.path, "regression",
-                                  f"{t.key} regressed from {base_value:.3f} to {t.value:.3f} "
-                                  f"(more than max_regression {t.max_regression:g})"))
+                                  f"{t.key} regressed from {base_value:.3f} to {t.value:.3f}: "
+                                  f"{t.regression_line()}"))
     for case in view.cand.cases.values():
         if case.critical and not case.passed:
             reasons.append(Reason(view.name, view.path, "critical", f"critical case {case.case_id} fails"))

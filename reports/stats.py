@@ -2,14 +2,16 @@
 
 Both runs score the same cases, so a delta is judged on per-case *differences*:
 an exact McNemar test for pass/fail (0/1) metrics, a paired bootstrap confidence
-interval of the mean difference for continuous ones.
+interval of the mean difference for continuous ones. The statistics are scipy's, through
+``harness.stats`` (which the gate's decisions use too).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from math import comb
+
+from harness import stats
 
 BOOTSTRAP_RESAMPLES = 4000
 CONFIDENCE = 0.95
@@ -50,23 +52,20 @@ class BootstrapCI:
 
 
 def mcnemar_exact(pairs: Sequence[tuple[float, float]]) -> McNemar:
-    """Two-sided exact McNemar test on (baseline, candidate) 0/1 pairs.
+    """Two-sided exact McNemar test on (baseline, candidate) 0/1 pairs (scipy's binomtest).
 
     >>> mcnemar_exact([(1, 0)] * 6 + [(1, 1)] * 4).p_value  # 6 of 6 discordant pairs got worse
     0.03125
     >>> mcnemar_exact([(1, 1), (0, 0)]).p_value
     1.0
     """
-    worse = sum(1 for b, c in pairs if b >= 0.5 > c)
-    better = sum(1 for b, c in pairs if c >= 0.5 > b)
-    m = worse + better
-    tail = sum(comb(m, k) for k in range(min(worse, better) + 1)) / 2**m
-    return McNemar(worse, better, len(pairs), min(1.0, 2 * tail))
+    t = stats.mcnemar_exact(pairs)
+    return McNemar(t.worse, t.better, t.n, t.p_value)
 
 
 def paired_bootstrap(pairs: Sequence[tuple[float, float]], *, resamples: int = BOOTSTRAP_RESAMPLES,
                      seed: int = 0) -> BootstrapCI | None:
-    """CI of mean(candidate - baseline); None with fewer than two pairs. Seeded: a report is reproducible.
+    """CI of mean(candidate - baseline) (scipy's bootstrap); None with fewer than two pairs. Seeded.
 
     >>> ci = paired_bootstrap([(0.2, 0.7), (0.4, 0.9), (0.1, 0.6)])
     >>> (round(ci.mean, 3), round(ci.low, 3), round(ci.high, 3))
@@ -74,18 +73,8 @@ def paired_bootstrap(pairs: Sequence[tuple[float, float]], *, resamples: int = B
     """
     if len(pairs) < 2:
         return None
-    import numpy as np  # a transformers dependency; only needed when a report is built
-
-    diffs = np.array([c - b for b, c in pairs], dtype=float)
-    rng = np.random.default_rng(seed)
-    means = np.empty(resamples)
-    chunk = max(1, 2_000_000 // len(diffs))  # bound memory for suites with thousands of cases
-    for start in range(0, resamples, chunk):
-        stop = min(resamples, start + chunk)
-        means[start:stop] = diffs[rng.integers(0, len(diffs), size=(stop - start, len(diffs)))].mean(axis=1)
-    alpha = (1 - CONFIDENCE) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
-    return BootstrapCI(float(diffs.mean()), float(low), float(high), len(diffs))
+    interval = stats.paired_bootstrap([c - b for b, c in pairs], CONFIDENCE, seed=seed, resamples=resamples)
+    return BootstrapCI(interval.mean, interval.low, interval.high, interval.n)
 
 
 def is_binary(pairs: Sequence[tuple[float, float]]) -> bool:

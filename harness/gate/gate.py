@@ -90,7 +90,8 @@ def compare_table(candidate: RunResult, baseline: RunResult | None) -> str:
             delta = "—" if t.value is None or t.baseline is None else f"{t.value - t.baseline:+.3f}"
             verdict = "pass" if t.holds and not t.regressed else "REGRESSED" if t.holds else "FAIL"
             worse = "drop" if t.higher_is_better else "rise"  # which way a regression goes
-            rule = t.rule.split(" ", 1)[1] + (f" (max {worse} {t.max_regression:g})" if baseline else "")
+            bound = "" if t.drop_upper is None else f", {worse} bound {t.drop_upper:+.3f}"
+            rule = t.rule.split(" ", 1)[1] + (f" (max {worse} {t.max_regression:g}{bound})" if baseline else "")
             rows.append([suite.name, t.key, fmt(t.baseline), fmt(t.value), delta, rule, verdict])
         critical = [c.case_id for c in suite.cases.values() if c.critical and not c.passed]
         if critical:
@@ -113,8 +114,8 @@ def failures(candidate: RunResult) -> list[str]:
             if not t.holds:
                 out.append(f"{suite.path}:{t.line}: {t.rule} does not hold ({value})")
             elif t.regressed:
-                out.append(f"{suite.path}:{t.line}: {t.key} regressed from {t.baseline:.3f} to {value} "
-                           f"(more than max_regression {t.max_regression:g})")
+                out.append(f"{suite.path}:{t.line}: {t.key} regressed from {t.baseline:.3f} to {value}: "
+                           f"{t.regression_line()}")
         for case in suite.cases.values():
             if case.critical and not case.passed:
                 out.append(f"{suite.path}:{case.line}: critical case {case.case_id} failed")

@@ -84,9 +84,9 @@ def insert_run(conn: sqlite3.Connection, run: RunResult, *, created_at: str, bas
              suite.skipped, dumps(suite.metrics), suite.verdict),
         )
         conn.executemany(
-            "INSERT INTO thresholds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO thresholds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(run_id, path, i, t.key, t.rule, t.line, _num(t.value), t.n_cases, bool(t.holds),
-              bool(t.higher_is_better), float(t.max_regression), _num(t.baseline))
+              bool(t.higher_is_better), float(t.max_regression), _num(t.baseline), _num(t.drop_upper), t.decision)
              for i, t in enumerate(suite.thresholds)],
         )
         conn.executemany(
@@ -128,7 +128,7 @@ def read_run(conn: sqlite3.Connection, run_id: int) -> RunResult | None:
     for t in conn.execute("SELECT * FROM thresholds WHERE run_id = ? ORDER BY suite_path, position", (run_id,)):
         suites[t["suite_path"]].thresholds.append(ThresholdResult(
             t["key"], t["rule"], t["line"], t["value"], t["n_cases"], bool(t["holds"]),
-            bool(t["higher_is_better"]), t["max_regression"], t["baseline"]))
+            bool(t["higher_is_better"]), t["max_regression"], t["baseline"], t["drop_upper"], t["decision"]))
     for c in conn.execute("SELECT * FROM cases WHERE run_id = ? ORDER BY suite_path, position", (run_id,)):
         suites[c["suite_path"]].cases[c["case_id"]] = CaseResult(
             c["case_id"], c["line"], _prompt_from_json(json.loads(c["prompt"])), c["output"],

@@ -112,8 +112,15 @@ CREATE TABLE embedding_cache (
 ) WITHOUT ROWID;
 """
 
+# v4: the regression rule's evidence per threshold: the one-sided upper confidence bound of the
+# paired drop (NULL: decided on the point difference) and the rule in words.
+_V4 = """
+ALTER TABLE thresholds ADD COLUMN drop_upper REAL;
+ALTER TABLE thresholds ADD COLUMN decision TEXT NOT NULL DEFAULT '';
+"""
+
 # MIGRATIONS[i]: SQL that upgrades a store from user_version i to i + 1.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Tables every current store has; a file with other tables only is not ours.

@@ -52,9 +52,11 @@ def test_reasons_name_failed_thresholds_regressions_and_critical_cases():
     kinds = [(r.suite, r.kind) for r in reasons]
     assert ("refusals", "regression") in kinds and ("refusals", "critical") in kinds
     assert ("politeness", "threshold") in kinds
-    regression = next(r for r in reasons if r.kind == "regression")
-    assert regression.text == ("refusal_rate@harmful regressed from 1.000 to 0.750 "
-                               "(more than max_regression 0.05)")
+    regression = next(r for r in reasons if r.kind == "regression" and r.suite == "refusals")
+    # By hand: 8 paired harmful cases, 2 of them worse (drops 0,0,0,0,0,0,1,1). A resampled mean is
+    # Binomial(8, 1/4) / 8; P(X <= 3) = 0.886 < 0.95 <= P(X <= 4) = 0.973, so the 95 % upper bound is 4/8.
+    assert regression.text == ("refusal_rate@harmful regressed from 1.000 to 0.750: drop +0.250, 95% upper bound "
+                               "+0.500 > allowance 0.05 (paired, n = 8) (non-inferiority)")
 
 
 def test_regression_against_the_reports_baseline_is_found_even_if_the_run_had_none():
@@ -63,8 +65,14 @@ def test_regression_against_the_reports_baseline_is_found_even_if_the_run_had_no
     _, alone = compare(candidate)
     assert not [r for r in alone if r.kind == "regression"]
     views, against = compare(candidate, baseline)
-    assert [r.text for r in against if r.kind == "regression"] == [
-        "refusal_rate@harmful regressed from 1.000 to 0.750 (more than max_regression 0.05)"]
+    texts = [r.text for r in against if r.kind == "regression"]
+    assert "refusal_rate@harmful regressed from 1.000 to 0.750: drop +0.250, 95% upper bound +0.500 > allowance 0.05 " \
+           "(paired, n = 8) (non-inferiority)" in texts
+    # Non-inferiority puts the burden on the candidate: 5 and 4 paired cases cannot show that an
+    # unchanged metric is within 0.05 of its baseline, so those are flagged too (a power problem
+    # that `harness validate` warns about up front).
+    unproven = [t for t in texts if not t.startswith("refusal_rate@harmful")]
+    assert len(unproven) == 2 and all("drop +0.000" in t and "> allowance 0.05" in t for t in unproven)
     refusals = next(v for v in views if v.name == "refusals")
     assert [(t.key, base, regressed) for t, base, regressed in refusals.thresholds] == [("refusal_rate@harmful", 1.0, True)]
 

@@ -40,7 +40,7 @@ def test_a_version_1_store_is_migrated_and_keeps_its_runs(tmp_path):
     assert old.identity.model == "old-model" and old.identity.model_sha256 == "c" * 64
     assert old.identity.tokenizer_sha256 is None
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     conn.close()
 
     backend = CountingBackend()
