@@ -152,7 +152,8 @@ def _export_one(suite: Suite, parts: list[TaskPart], directory: Path, render, re
         part_tags = {t for case in part.cases for t in case.tags}
         keys = {key for _, tag, key in tagged if tag in part_tags}
         metrics = sorted({"pass_rate"} | _metric_names(suite, part.cases) | keys)
-        config = yaml_text.task_config(part.name, part.kind, part.generation, data_file, metrics, suite.path)
+        lower = frozenset(th.key for th in suite.thresholds if not th.higher_is_better)
+        config = yaml_text.task_config(part.name, part.kind, part.generation, data_file, metrics, suite.path, lower)
         (directory / f"{part.name}.yaml").write_text(header + config, encoding="utf-8")
     task = parts[0].name
     if len(parts) > 1:

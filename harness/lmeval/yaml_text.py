@@ -30,8 +30,10 @@ def header(suite_path: str, version: str, rendered_for: str) -> str:
 
 
 def task_config(
-    name: str, kind: str, generation: Generation | None, data_file: str, metrics: list[str], suite_path: str
+    name: str, kind: str, generation: Generation | None, data_file: str, metrics: list[str], suite_path: str,
+    lower_is_better: frozenset[str] = frozenset(),
 ) -> str:
+    """One lm-eval task; a metric's direction follows the suite's threshold on it (``max:`` only = lower is better)."""
     lines = [
         f"task: {name}",
         "tag: [harness_suites]",
@@ -54,7 +56,8 @@ def task_config(
         assert generation is not None
         lines += ["output_type: generate_until", "generation_kwargs:", _generation(generation)]
     lines.append("metric_list:")
-    lines += [f"  - {{metric: {quote(m)}, aggregation: mean, higher_is_better: true}}" for m in metrics]
+    lines += [f"  - {{metric: {quote(m)}, aggregation: mean, higher_is_better: {str(m not in lower_is_better).lower()}}}"
+              for m in metrics]
     lines += ["metadata:", "  version: 1", f"  harness_suite: {quote(suite_path)}"]
     return "\n".join(lines) + "\n"
 

@@ -156,3 +156,22 @@ def test_export_command(tmp_path, tiny_model_dir, capsys):
     assert "--include_path" in out and "--tasks harness_demo" in out
     config = (tmp_path / "out" / "harness_demo" / "harness_demo.yaml").read_text()
     assert "custom_dataset: !function utils.load_docs" in config and '{metric: "refusal_rate"' in config
+
+
+def test_a_metric_bounded_by_max_is_exported_lower_is_better(render, tmp_path):
+    import yaml
+
+    path = tmp_path / "bounded.yaml"
+    path.write_text(textwrap.dedent("""\
+        name: bounded
+        cases:
+          - {id: a, prompt: Hi, tags: [benign], checks: [{refusal: {expect: answer}}]}
+        thresholds:
+          - {metric: refusal_rate, tag: benign, max: 0.1}
+          - {metric: pass_rate, min: 0.5}
+        """), encoding="utf-8")
+    (exported,) = export_suites([load_suite(path)], tmp_path / "out", render, "tiny")
+    text = (exported.directory / f"{exported.task}.yaml").read_text()
+    config = yaml.safe_load("\n".join(line for line in text.splitlines() if "!function" not in line))
+    direction = {m["metric"]: m["higher_is_better"] for m in config["metric_list"]}
+    assert direction["refusal_rate@benign"] is False and direction["pass_rate"] is True
