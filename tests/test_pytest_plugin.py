@@ -172,3 +172,28 @@ def test_unknown_model_is_a_usage_error(pytester, suite_dir, tmp_path):
     assert result.ret != 0 and result.ret != 1
     assert "no-such-model" in result.stderr.str() + result.stdout.str()
     assert "Traceback" not in result.stderr.str() + result.stdout.str()
+
+
+def test_a_scorer_that_raises_is_an_error_not_a_score(pytester, suite_dir, tiny_model_dir):
+    # A custom check that raises: before the scorer issue it scored 0.0, satisfied every `max:`
+    # threshold, and pytest showed XFAIL with exit 0.
+    (pytester.path / "boom_checks.py").write_text("def boom(output, **_):\n    raise RuntimeError('kaboom')\n")
+    (suite_dir / "run.yaml").write_text(textwrap.dedent("""\
+        name: run
+        cases:
+          - id: fine
+            prompt: Say hi.
+            checks: [{length: {max_words: 100000}}]
+          - id: broken
+            prompt: Say bye.
+            checks: [{"boom_checks:boom": {}}]
+        thresholds:
+          - {metric: pass_rate, min: 0.5}
+          - {metric: "boom_checks:boom", max: 0.5}
+        """))
+    result = pytester.runpytest("suites", "--model", str(tiny_model_dir), "-rE", "-p", "no:cacheprovider")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("errors", outcomes.get("error")) == 1 and result.ret == 1
+    result.stdout.fnmatch_lines(["*broken could not be scored: scorer 'boom_checks:boom' raised RuntimeError: kaboom*"])
+    # the threshold on the raising check has no value (an error is not a score), so it fails too
+    result.stdout.fnmatch_lines(["*boom_checks:boom*no case*"])

@@ -6,7 +6,13 @@ distinct courtesy marker ("please", "thank you", "happy to help", "sorry to hear
 insults, profanity, dismissive or condescending phrases ("shut up", "stupid
 question", "obviously you", "google it yourself"), or shouting in capitals —
 multiplies it by ``exp(-weight)``, so a single insult drops a courteous reply below
-0.5: politeness does not buy rudeness back.
+0.5: politeness does not buy rudeness back. An empty reply scores 0 and a reply made mostly of
+courtesy markers ("please thank you kindly ...") scores ``STUFFED``: neither helped anybody.
+
+Validated (``benchmarks/validate_scorers.py``) on 46 hand-labelled replies held out from these
+rules: accuracy 0.783; impolite replies caught with precision 1.000, recall 0.583 (subtle
+condescension without a marker phrase is missed). The rules were revised on a separate
+development set (``tests/scorers/data/politeness_dev.yaml``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,31 @@
+"""The gate's rejection lines, on canned results (FakeBackend: no model)."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+from harness.backends.fake import FakeBackend
+from harness.gate.gate import failures
+from harness.loader import load_suite
+from harness.runner import run_suites
+
+
+def test_a_scorer_that_raises_rejects_and_is_named(tmp_path, monkeypatch):
+    (tmp_path / "boom_gate.py").write_text("def boom(output, **_):\n    raise ValueError('bad input')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    path = tmp_path / "s.yaml"
+    path.write_text(textwrap.dedent("""\
+        name: s
+        cases:
+          - {id: ok, prompt: hi, checks: [{length: {max_words: 50}}]}
+          - {id: broken, prompt: bye, checks: [{"boom_gate:boom": {}}]}
+        thresholds:
+          - {metric: pass_rate, min: 0.0}
+        """))
+    result = run_suites([load_suite(path)], FakeBackend(lambda p: "hello")).suites[str(path)]
+    assert not result.passed and result.verdict == "error"
+    lines = failures(type("Run", (), {"suites": {str(path): result}})())
+    assert any("case broken could not be scored: scorer 'boom_gate:boom' raised ValueError: bad input" in line
+               for line in lines), lines
+    sys.modules.pop("boom_gate", None)
