@@ -82,6 +82,42 @@ def evaluate(
     return result, base_result
 
 
+def evaluate_many(
+    suites: Sequence[Suite],
+    candidates: Sequence[ModelSpec],
+    baseline: ModelSpec,
+    *,
+    batch_size: int = 32,
+    progress: bool = True,
+    no_cache: bool = False,
+) -> tuple[list[RunResult], RunResult]:
+    """The baseline once, then every candidate against it on the same cases (one model in memory at a time)."""
+    with reuse_off() if no_cache else nullcontext():
+        backend = _load(baseline, batch_size=batch_size, progress=progress, no_cache=no_cache)
+        base_result = run_suites(suites, backend)
+        _say_cache(backend, progress)
+        del backend
+        gc.collect()
+        results = []
+        for spec in candidates:
+            backend = _load(spec, batch_size=batch_size, progress=progress, no_cache=no_cache)
+            results.append(run_suites(suites, backend, baseline=base_result))
+            _say_cache(backend, progress)
+            del backend
+            gc.collect()
+    if not store_disabled():
+        try:  # the baseline once; every candidate linked to it
+            from harness.store import RunStore
+
+            store = RunStore(None)
+            base_result.stored_id = store.save(base_result)
+            for result in results:
+                result.stored_id = store.save(result, baseline_run=base_result.stored_id)
+        except HarnessError as exc:
+            print(f"warning: runs not saved to the run store: {exc}", file=sys.stderr)
+    return results, base_result
+
+
 def _load(spec: ModelSpec, *, batch_size: int, progress: bool, no_cache: bool) -> Backend:
     """The model behind ``spec``, wrapped in the result cache unless caching is off."""
     from harness.backends import load_backend  # heavy import, only when a model is really needed

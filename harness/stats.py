@@ -57,6 +57,7 @@ class Interval:
     low: float
     high: float
     n: int
+    distribution: tuple[float, ...] = ()  # the resampled means (empty when the differences are constant)
 
 
 def paired_bootstrap(diffs: Sequence[float], confidence: float, *, seed: int = 0,
@@ -71,7 +72,7 @@ def paired_bootstrap(diffs: Sequence[float], confidence: float, *, seed: int = 0
     res = bootstrap((d,), np.mean, confidence_level=confidence, n_resamples=resamples, method="percentile",
                     random_state=np.random.default_rng(seed), vectorized=True)
     return Interval(float(d.mean()), float(res.confidence_interval.low), float(res.confidence_interval.high),
-                    int(d.size))
+                    int(d.size), tuple(float(x) for x in res.bootstrap_distribution))
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,9 @@ class NonInferiority:
     n: int
     allowance: float
     confidence: float
+    # Bootstrap p-value of "the drop is at least the allowance": the share of resampled mean
+    # drops at or above it (<= 1 - confidence exactly when the bound is within the allowance).
+    p_value: float = 1.0
 
     @property
     def holds(self) -> bool:
@@ -109,7 +113,31 @@ def noninferiority(pairs: Sequence[tuple[float, float]], *, higher_is_better: bo
         return None
     drops = [(b - c) if higher_is_better else (c - b) for b, c in pairs]
     interval = paired_bootstrap(drops, 2 * confidence - 1, seed=seed)
-    return NonInferiority(interval.mean, interval.high, len(drops), allowance, confidence)
+    if interval.distribution:
+        p = sum(x >= allowance - 1e-12 for x in interval.distribution) / len(interval.distribution)
+    else:
+        p = 1.0 if interval.mean >= allowance - 1e-12 else 0.0
+    return NonInferiority(interval.mean, interval.high, len(drops), allowance, confidence, p)
+
+
+def holm(p_values: Sequence[float], alpha: float) -> list[bool]:
+    """Holm's step-down procedure: which null hypotheses are rejected at family-wise ``alpha``.
+
+    Here a rejection means "not worse than allowed": a candidate's threshold holds. Sorted by p,
+    the k-th smallest (from 0) is rejected if p <= alpha / (m - k) and every smaller one was.
+
+    >>> holm([0.01, 0.04, 0.03], 0.05)  # 0.01 <= 0.05/3; then 0.03 > 0.05/2, so it and 0.04 stop
+    [True, False, False]
+    >>> holm([0.01, 0.02, 0.04], 0.05)  # 0.01 <= 0.0167, 0.02 <= 0.025, 0.04 <= 0.05
+    [True, True, True]
+    """
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    rejected = [False] * len(p_values)
+    for k, i in enumerate(order):
+        if p_values[i] > alpha / (len(p_values) - k):
+            break
+        rejected[i] = True
+    return rejected
 
 
 def minimum_detectable_effect(n: int, *, confidence: float = CONFIDENCE, power: float = POWER,

@@ -9,7 +9,10 @@ import sys
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     gate = subparsers.add_parser("gate", help="accept an adapter into adapters/ only if every suite passes")
-    gate.add_argument("--adapter", required=True, help="PEFT LoRA adapter directory (e.g. from 'harness train')")
+    gate.add_argument("adapters", nargs="*", metavar="ADAPTER",
+                      help="PEFT LoRA adapter directories; several are compared with one baseline, evaluated once "
+                           "(regression decisions Holm-corrected for their number) and ranked")
+    gate.add_argument("--adapter", action="append", default=[], help="an adapter directory (same as a positional one)")
     gate.add_argument("--baseline", choices=["base", "previous"], default="base",
                       help="compare with the base model (default) or the last accepted adapter of this name")
     gate.add_argument("--suites", nargs="+", default=["suites"], help="suite files or directories (default: suites/)")
@@ -54,23 +57,35 @@ def cmd_holdout(args: argparse.Namespace) -> int:
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
-    from harness.gate.gate import run_gate
+    from harness.errors import HarnessError
+    from harness.gate.candidates import ranking
+    from harness.gate.gate import run_gate_many
+    from harness.table import render
 
+    adapters = [*args.adapters, *args.adapter]
+    if not adapters:
+        raise HarnessError("harness gate: give the adapter directory to gate (harness gate ADAPTER [ADAPTER ...])")
     _default_truthfulqa()
-    result = run_gate(
-        args.adapter, model=args.model, baseline=args.baseline, suites=args.suites, name=args.name,
+    results = run_gate_many(
+        adapters, model=args.model, baseline=args.baseline, suites=args.suites, name=args.name,
         registry_dir=args.registry, training=args.training, holdout_threshold=args.holdout_threshold,
         batch_size=args.batch_size, progress=not args.quiet, no_cache=args.no_cache,
         allow_missing=args.allow_missing,
     )
-    print(f"\ncandidate: {result.candidate.identity.label()}")
-    if result.baseline is not None:
-        print(f"baseline:  {result.baseline.identity.label()}")
-    print(result.table)
-    if result.accepted:
-        print(f"\nverdict: ACCEPTED -> {result.published}")
-        return 0
-    print("\nverdict: REJECTED (nothing written to the registry)")
-    for line in result.failures:
-        print(f"  {line}", file=sys.stderr)
-    return 1
+    for result in results:
+        print(f"\ncandidate: {result.candidate.identity.label()}")
+        if result.baseline is not None:
+            print(f"baseline:  {result.baseline.identity.label()}")
+        print(result.table)
+        if result.accepted:
+            print(f"\nverdict: ACCEPTED -> {result.published}")
+            continue
+        print("\nverdict: REJECTED (nothing written to the registry)")
+        for line in result.failures:
+            print(f"  {line}", file=sys.stderr)
+    if len(results) > 1:
+        rows = ranking([(r.candidate.identity.label(), r.candidate) for r in results])
+        print(f"\nranking ({len(results)} candidates against one baseline; regression decisions Holm-corrected):")
+        print(render(["rank", "candidate", "failing", "mean improvement"],
+                     [[i + 1, label, failing, f"{gain:+.3f}"] for i, (label, failing, gain) in enumerate(rows)]))
+    return 0 if all(r.accepted for r in results) else 1

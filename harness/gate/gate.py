@@ -190,8 +190,13 @@ def baseline_for(baseline: str, name: str, registry_dir: str | Path, model: str 
     return ModelSpec(model, str(prev))
 
 
-def run_gate(
-    adapter: str,
+def run_gate(adapter: str, **kwargs: Any) -> GateResult:
+    """The whole gate for one adapter (see the module docstring)."""
+    return run_gate_many([adapter], **kwargs)[0]
+
+
+def run_gate_many(
+    adapters: Sequence[str],
     *,
     model: str | None = None,
     baseline: str = "base",
@@ -204,18 +209,24 @@ def run_gate(
     progress: bool = True,
     no_cache: bool = False,
     allow_missing: Sequence[str] = (),
-) -> GateResult:
-    """The whole gate (see the module docstring). Raises HarnessError before scoring on a refusal."""
+) -> list[GateResult]:
+    """The gate for one or more adapters against one baseline, evaluated once (Holm-corrected when
+    several). Raises HarnessError before scoring on a refusal (bad adapter, leakage, missing suite)."""
     from harness.backends.hf.loading import check_adapter_dir
     from harness.cli import find_suites
-    from harness.evaluate import ModelSpec, evaluate
+    from harness.evaluate import ModelSpec, evaluate_many
+    from harness.gate.candidates import holm_adjust
     from harness.gate.holdout import DEFAULT_THRESHOLD, check_holdout
     from harness.loader import load_suite, suite_allowed_missing
 
-    adapter_dir = check_adapter_dir(adapter)
-    name = adapter_name(adapter_dir, name)
+    if not adapters:
+        raise HarnessError("give at least one adapter to gate")
+    if name and len(adapters) > 1:
+        raise HarnessError("--name names one adapter; with several, each takes its training run's name")
+    adapter_dirs = [check_adapter_dir(a) for a in adapters]
+    names = [adapter_name(d, name) for d in adapter_dirs]
     suite_paths = [str(p) for p in find_suites(suites or ["suites"])]
-    base_spec = baseline_for(baseline, name, registry_dir, model)
+    base_spec = baseline_for(baseline, names[0], registry_dir, model)
 
     loaded = [load_suite(p) for p in suite_paths]
     missing = [s for s in loaded if s.skip_reason and not suite_allowed_missing(s, allow_missing)]
@@ -234,20 +245,24 @@ def run_gate(
     if not holdout.passed:
         raise HarnessError("training data leaks into the suites; remove or rewrite these rows:\n" + holdout.summary())
     _say(f"hold-out check passed ({holdout.n_training} training prompts vs {holdout.n_suite} suite prompts)", progress)
-    base_sha, base_lp, tuned_lp = applied_check(model, str(adapter_dir), batch_size=batch_size)
-    _say(f"applied-check passed: canary log-prob {base_lp:.3f} (base) -> {tuned_lp:.3f} (adapter)", progress)
-    if base_spec.adapter:
-        registry.verify_adapter(base_spec.adapter, base_sha)
+    for adapter_dir in adapter_dirs:
+        base_sha, base_lp, tuned_lp = applied_check(model, str(adapter_dir), batch_size=batch_size)
+        _say(f"applied-check passed for {adapter_dir}: canary log-prob {base_lp:.3f} (base) -> {tuned_lp:.3f}", progress)
+        if base_spec.adapter:
+            registry.verify_adapter(base_spec.adapter, base_sha)
 
-    candidate, base_run = evaluate(loaded, ModelSpec(model, str(adapter_dir)), base_spec,
+    runs, base_run = evaluate_many(loaded, [ModelSpec(model, str(d)) for d in adapter_dirs], base_spec,
                                    batch_size=batch_size, progress=progress, no_cache=no_cache)
-    table = compare_table(candidate, base_run)
-    failed = failures(candidate)
-    published = None
-    if candidate.passed:
-        doc = build_manifest(adapter_dir, name, candidate, base_run, baseline, suite_paths)
-        published = registry.publish(adapter_dir, registry_dir, name, doc)
-    return GateResult(candidate.passed, candidate, base_run, published, table, failed)
+    holm_adjust(runs, base_run, min((s.confidence for s in loaded), default=0.95))
+    results = []
+    for adapter_dir, adapter_label, candidate in zip(adapter_dirs, names, runs):
+        published = None
+        if candidate.passed:
+            doc = build_manifest(adapter_dir, adapter_label, candidate, base_run, baseline, suite_paths)
+            published = registry.publish(adapter_dir, registry_dir, adapter_label, doc)
+        results.append(GateResult(candidate.passed, candidate, base_run, published,
+                                  compare_table(candidate, base_run), failures(candidate)))
+    return results
 
 
 def _say(text: str, progress: bool) -> None:

@@ -20,7 +20,9 @@ def parser() -> argparse.ArgumentParser:
 
 def test_gate_options_and_defaults():
     args = parser().parse_args(["gate", "--adapter", "runs/sft"])
-    assert (args.adapter, args.baseline, args.suites, args.registry, args.name) == ("runs/sft", "base", ["suites"], "adapters", None)
+    assert (args.adapter, args.baseline, args.suites, args.registry, args.name) == (["runs/sft"], "base", ["suites"], "adapters", None)
+    args = parser().parse_args(["gate", "runs/a", "runs/b", "--baseline", "base"])  # several candidates, one base
+    assert args.adapters == ["runs/a", "runs/b"] and args.adapter == []
     args = parser().parse_args(["gate", "--adapter", "a", "--baseline", "previous", "--name", "x", "--suites", "s1", "s2"])
     assert (args.baseline, args.name, args.suites) == ("previous", "x", ["s1", "s2"])
 
