@@ -41,3 +41,20 @@ def did_you_mean(word: str, known: Iterable[str]) -> str:
     if close:
         return "did you mean " + " or ".join(f"'{c}'" for c in close) + "? " + listing
     return listing
+
+
+def quote_hint(err: dict) -> str:
+    """The fix for a pydantic string error on a value that YAML read as a number or a boolean.
+
+    >>> quote_hint({"type": "string_type", "input": 911})
+    ": YAML read 911 as a number; quote it: '911'"
+    >>> quote_hint({"type": "string_type", "input": True})
+    ": YAML read yes/on/true as a boolean; quote it: 'yes'"
+    """
+    value = err.get("input")
+    if err.get("type") != "string_type" or not isinstance(value, (bool, int, float)):
+        return ""
+    if isinstance(value, bool):
+        words = "yes/on/true" if value else "no/off/false"
+        return f": YAML read {words} as a boolean; quote it: '{'yes' if value else 'no'}'"
+    return f": YAML read {value} as a number; quote it: '{value}'"

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from harness.errors import SuiteError, did_you_mean
+from harness.errors import SuiteError, did_you_mean, quote_hint
 from harness.schema import Case, Suite, lm_eval_task_of
 from harness.sources import SOURCES, SourceUnavailable, load_sources
 
@@ -176,7 +176,7 @@ def _message(err: dict, loc: Loc) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     if kind == "literal_error":
         return f"{msg} (got {err.get('input')!r})"
-    return msg
+    return msg + quote_hint(err)
 
 
 def _known_fields(loc: Loc) -> list[str]:

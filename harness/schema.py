@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from harness.backend import Prompt, as_messages
-from harness.errors import HarnessError, did_you_mean
+from harness.errors import HarnessError, did_you_mean, quote_hint
 from harness.scorers import SCORERS, Params, ScorerSpec
 from harness.scorers.custom import load_custom
 
@@ -243,6 +243,6 @@ def _flatten(exc: Exception, model: type[BaseModel]) -> str:
         elif err["type"] == "missing":
             out.append(f"missing parameter '{loc}'")
         else:
-            msg = err["msg"].removeprefix("Value error, ")
+            msg = err["msg"].removeprefix("Value error, ") + quote_hint(err)
             out.append(f"{loc}: {msg}" if loc else msg)
     return "; ".join(out)

@@ -142,3 +142,11 @@ def test_shipped_suites_validate():
     for path in sorted(root.glob("*.yaml")):
         suite = load_suite(path)
         assert suite.cases or suite.skip_reason, path
+
+
+def test_a_number_where_text_is_expected_says_to_quote_it(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\ncases:\n  - id: a\n    prompt: Emergency number?\n    checks:\n"
+                    "      - contains: {any: [police, 911]}\nthresholds:\n  - {metric: pass_rate, min: 0.5}\n")
+    with pytest.raises(SuiteError, match=r"s\.yaml:6: .*any\.1: Input should be a valid string: YAML read 911 as a number; quote it: '911'"):
+        load_suite(path)
