@@ -59,11 +59,17 @@ def read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
         raise SuiteError(
             path, line, None, f"file is not UTF-8 (byte 0x{raw[exc.start]:02x}); re-save it with UTF-8 encoding"
         ) from None
+    if len(raw) > MAX_BYTES:
+        raise SuiteError(path, None, None, f"file is {len(raw):,} bytes, more than a suite may be ({MAX_BYTES:,})")
     loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
+        try:
+            node = loader.get_single_node()
+        except RecursionError:
+            raise SuiteError(path, None, None, f"YAML nested too deeply (more than {MAX_DEPTH} levels)") from None
         if node is None:
             raise SuiteError(path, 1, None, "file is empty; a suite needs 'name', 'cases' and 'thresholds'")
+        _check_size(node, path)
         lines: dict[Loc, int] = {}
         return _build(loader, node, (), lines, path), lines
     except yaml.MarkedYAMLError as exc:
@@ -75,6 +81,39 @@ def read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
         raise SuiteError(path, None, None, f"invalid YAML: {exc}") from None
     finally:
         loader.dispose()
+
+
+# Limits on what a suite file may expand to: a few hundred bytes of nested aliases ("billion
+# laughs") would otherwise become gigabytes when constructed. Shipped suites use < 10,000 nodes.
+MAX_BYTES = 10_000_000
+MAX_NODES = 1_000_000
+MAX_DEPTH = 64
+
+
+def _check_size(root: yaml.Node, path: Path) -> None:
+    """Refuse a document whose aliases expand past MAX_NODES or that nests deeper than MAX_DEPTH,
+    measured on the composed graph (aliases are shared nodes there) without expanding anything."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in size:
+            continue
+        children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else \
+            list(node.value) if isinstance(node, yaml.SequenceNode) else []
+        if not done:
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in size)
+            continue
+        size[id(node)] = 1 + sum(size.get(id(c), 0) for c in children)
+        depth[id(node)] = 1 + max((depth.get(id(c), 0) for c in children), default=0)
+        if size[id(node)] > MAX_NODES:
+            raise SuiteError(path, node.start_mark.line + 1, None,
+                             f"YAML expands to more than {MAX_NODES:,} values (aliases repeated inside aliases?); "
+                             "refusing to build it")
+        if depth[id(node)] > MAX_DEPTH:
+            raise SuiteError(path, node.start_mark.line + 1, None, f"YAML nested too deeply (more than {MAX_DEPTH} levels)")
 
 
 _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")}

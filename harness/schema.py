@@ -131,6 +131,11 @@ def lm_eval_task_of(metric: str) -> str | None:
     return task if sep else None
 
 
+def _in_unit_range(metric: str) -> bool:
+    """Metrics that live in [0, 1]: pass rates, shares (``*_rate``), MC scores and every check's value."""
+    return metric == "pass_rate" or metric.endswith("_rate") or metric in ("mc1", "mc2") or metric in SCORERS
+
+
 class Threshold(Strict):
     """A bound on an aggregate metric, optionally over the cases with one tag."""
 
@@ -148,6 +153,13 @@ class Threshold(Strict):
     def _bounded(self) -> Threshold:
         if self.min is None and self.max is None:
             raise ValueError("a threshold needs 'min' or 'max' (or both)")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}: no value can meet both")
+        if _in_unit_range(self.metric):
+            for bound, value in (("min", self.min), ("max", self.max)):
+                if value is not None and not 0.0 <= value <= 1.0:
+                    raise ValueError(f"{bound}: {value:g} can never be met: {self.metric} is between 0 and 1"
+                                     + (f" (a share: write {value / 100:g} for {value:g}%)" if 1 < value <= 100 else ""))
         return self
 
     @property

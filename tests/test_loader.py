@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -149,4 +150,38 @@ def test_a_number_where_text_is_expected_says_to_quote_it(tmp_path):
     path.write_text("name: s\ncases:\n  - id: a\n    prompt: Emergency number?\n    checks:\n"
                     "      - contains: {any: [police, 911]}\nthresholds:\n  - {metric: pass_rate, min: 0.5}\n")
     with pytest.raises(SuiteError, match=r"s\.yaml:6: .*any\.1: Input should be a valid string: YAML read 911 as a number; quote it: '911'"):
+        load_suite(path)
+
+
+def test_an_alias_bomb_is_refused_fast_and_small(tmp_path):
+    import resource
+
+    levels = ["a: &a [" + ", ".join(['"lol"'] * 9) + "]"]
+    for prev, name in zip("abcdefgh", "bcdefghi"):
+        levels.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    path = tmp_path / "bomb.yaml"
+    path.write_text("name: bomb\n" + "\n".join(levels) + "\ncases: *i\n")  # 9^9 = 387 million strings once expanded
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(SuiteError, match="expands to more than 1,000,000 values"):
+        load_suite(path)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KiB: nothing was expanded
+
+
+def test_deep_nesting_is_a_clear_error(tmp_path):
+    path = tmp_path / "deep.yaml"
+    path.write_text("name: deep\ncases: " + "[" * 500 + "]" * 500 + "\n")
+    with pytest.raises(SuiteError, match="nested too deeply"):
+        load_suite(path)
+
+
+@pytest.mark.parametrize(("threshold", "message"), [
+    ("{metric: pass_rate, min: 60}", "min: 60 can never be met: pass_rate is between 0 and 1 (a share: write 0.6 for 60%)"),
+    ("{metric: pass_rate, min: 1.2}", "min: 1.2 can never be met"),
+    ("{metric: length, min: 0.8, max: 0.5}", "min 0.8 is above max 0.5: no value can meet both"),
+])
+def test_thresholds_that_can_never_be_met_are_refused(tmp_path, threshold, message):
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: s\ncases:\n  - {{id: a, prompt: hi, checks: [{{length: {{max_words: 5}}}}]}}\n"
+                    f"thresholds:\n  - {threshold}\n")
+    with pytest.raises(SuiteError, match=re.escape(f"s.yaml:5: thresholds[0]: {message}")):
         load_suite(path)
