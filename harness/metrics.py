@@ -32,7 +32,7 @@ def case_metrics(case: CaseResult) -> dict[str, float]:
         for name, value in check.score.metrics.items():
             sums[name].append(float(value))
     out = {name: sum(v) / len(v) for name, v in sums.items()}
-    out["pass_rate"] = 1.0 if case.passed else 0.0
+    out["pass_rate"] = case.pass_fraction if case.pass_fraction is not None else 1.0 if case.passed else 0.0
     return out
 
 

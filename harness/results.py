@@ -26,10 +26,19 @@ class CaseResult:
     checks: list[CheckResult]
     tags: tuple[str, ...]
     critical: bool
+    # With repeats (generation.samples > 1): every sampled output, and the share of samples that
+    # passed every check (the case's pass rate in metrics and paired tests).
+    samples: tuple[str, ...] = ()
+    pass_fraction: float | None = None
 
     @property
     def passed(self) -> bool:
         return all(c.score.passed for c in self.checks)
+
+    @property
+    def flaky(self) -> bool:
+        """Passed in some samples and failed in others."""
+        return self.pass_fraction is not None and 0.0 < self.pass_fraction < 1.0
 
     @property
     def value(self) -> float:
@@ -49,6 +58,8 @@ class CaseResult:
             "tags": list(self.tags),
             "critical": self.critical,
             "passed": self.passed,
+            **({"samples": list(self.samples), "pass_fraction": self.pass_fraction, "flaky": self.flaky}
+               if self.samples else {}),
             "scores": [
                 {"check": c.check, "value": c.score.value, "passed": c.score.passed,
                  "explanation": c.score.explanation, "metrics": dict(c.score.metrics),

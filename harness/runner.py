@@ -35,6 +35,8 @@ class _Planned:
     checks: list[Check]
     generation: GenerationRequest | None
     ll_requests: list[list[LoglikelihoodRequest]]  # per check (empty for output checks)
+    repeats: tuple[GenerationRequest, ...] = ()  # samples 2..k when generation.samples > 1
+    min_passes: int = 1
 
 
 def run_suites(
@@ -47,7 +49,7 @@ def run_suites(
     start = time.perf_counter()
     plans = [p for s in suites if not s.skip_reason for p in _plan(s)]
 
-    gen_requests = list(dict.fromkeys(p.generation for p in plans if p.generation is not None))
+    gen_requests = list(dict.fromkeys(r for p in plans if p.generation is not None for r in (p.generation, *p.repeats)))
     outputs = dict(zip(gen_requests, backend.generate(gen_requests))) if gen_requests else {}
     ll_requests = list(dict.fromkeys(r for p in plans for reqs in p.ll_requests for r in reqs))
     logprobs = dict(zip(ll_requests, backend.loglikelihood(ll_requests))) if ll_requests else {}
@@ -62,8 +64,18 @@ def run_suites(
             CheckResult(describe_check(check), _score(check, plan, output, [logprobs[r] for r in reqs]))
             for check, reqs in zip(plan.checks, plan.ll_requests)
         ]
+        samples, fraction = (), None
+        if plan.repeats:
+            samples = (output, *(outputs[r] for r in plan.repeats))
+            per_sample = [checks] + [
+                [CheckResult(c.check, _score(check, plan, out, [logprobs[r] for r in reqs]))
+                 for c, check, reqs in zip(checks, plan.checks, plan.ll_requests)]
+                for out in samples[1:]
+            ]
+            checks, fraction = _over_samples(per_sample, plan.min_passes)
         results[plan.suite.path].cases[plan.case.id] = CaseResult(
-            plan.case.id, plan.case.line, plan.prompt, output, checks, tuple(plan.case.tags), plan.case.critical
+            plan.case.id, plan.case.line, plan.prompt, output, checks, tuple(plan.case.tags), plan.case.critical,
+            tuple(samples), fraction,
         )
     for suite in suites:
         result = results[suite.path]
@@ -87,24 +99,48 @@ def _plan(suite: Suite) -> list[_Planned]:
         prompt = suite.render(case)
         checks = suite.checks_for(case)
         needs_output = any(c.spec.needs == "output" for c in checks)
-        gen = None
+        gen, repeats, need = None, (), 1
         if needs_output:
             g = suite.generation_for(case)
             gen = GenerationRequest(prompt, g.max_new_tokens, g.greedy, g.temperature, g.seed)
+            repeats = tuple(GenerationRequest(prompt, g.max_new_tokens, g.greedy, g.temperature, g.seed + i)
+                            for i in range(1, g.samples))
+            need = g.min_passes or g.samples
         ll = [c.spec.requests(prompt, c.params) if c.spec.requests else [] for c in checks]
-        plans.append(_Planned(suite, case, prompt, checks, gen, ll))
+        plans.append(_Planned(suite, case, prompt, checks, gen, ll, repeats, need))
     return plans
+
+
+def _over_samples(per_sample: list[list[CheckResult]], min_passes: int) -> tuple[list[CheckResult], float]:
+    """One result per check over k samples: the mean value and metrics, passed when it passed in at
+    least ``min_passes`` samples (an error in any sample is the check's error); and the share of
+    samples that passed every check."""
+    k = len(per_sample)
+    merged = []
+    for j, first in enumerate(per_sample[0]):
+        scores = [sample[j].score for sample in per_sample]
+        passes = sum(s.passed for s in scores)
+        error = next((s.error for s in scores if s.error), None)
+        names = {name for s in scores for name in s.metrics}
+        metrics = {name: sum(s.metrics.get(name, 0.0) for s in scores) / k for name in names}
+        why = f"passed in {passes} of {k} samples (needs {min_passes}); sample 1: {scores[0].explanation}"
+        merged.append(CheckResult(first.check, Score(sum(s.value for s in scores) / k, passes >= min_passes and not error,
+                                                     why, metrics, error)))
+    fraction = sum(all(c.score.passed for c in sample) for sample in per_sample) / k
+    return merged, fraction
 
 
 def _prepare_scorers(plans: list[_Planned], outputs: dict[GenerationRequest, str]) -> None:
     """Hand each scorer with a ``prepare`` hook all its output checks at once (batched work)."""
     batches: dict[str, tuple[Any, list]] = {}
     for plan in plans:
-        output = outputs[plan.generation] if plan.generation is not None else None
-        for check in plan.checks:
-            if check.spec.prepare is not None and check.spec.needs == "output":
-                inp = ScoreInput(plan.prompt, output, [], tuple(plan.case.tags))
-                batches.setdefault(check.name, (check.spec.prepare, []))[1].append((inp, check.params))
+        if plan.generation is None:
+            continue
+        for request in (plan.generation, *plan.repeats):  # every sample is scored
+            for check in plan.checks:
+                if check.spec.prepare is not None and check.spec.needs == "output":
+                    inp = ScoreInput(plan.prompt, outputs[request], [], tuple(plan.case.tags))
+                    batches.setdefault(check.name, (check.spec.prepare, []))[1].append((inp, check.params))
     for prepare, items in batches.values():
         try:
             prepare(items)

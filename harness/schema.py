@@ -26,6 +26,18 @@ class Generation(Strict):
     greedy: bool = True
     temperature: float = Field(1.0, gt=0)
     seed: int = 0
+    # Repeats: k sampled completions per case (seeds seed .. seed + k - 1); each check must pass in
+    # at least min_passes of them (default: all k). Per-case pass rates feed the paired tests.
+    samples: int = Field(1, ge=1, le=64)
+    min_passes: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _repeats(self) -> Generation:
+        if self.samples > 1 and self.greedy:
+            raise ValueError(f"samples: {self.samples} needs greedy: false (greedy decoding repeats one answer)")
+        if self.min_passes is not None and self.min_passes > self.samples:
+            raise ValueError(f"min_passes {self.min_passes} is more than samples {self.samples}")
+        return self
 
 
 class Message(Strict):

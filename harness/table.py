@@ -42,5 +42,11 @@ def run_table(run: RunResult) -> str:
         critical = [c.case_id for c in suite.cases.values() if c.critical and not c.passed]
         if critical:
             rows.append([suite.name, "critical cases", *([""] if with_base else []), f"{len(critical)} failed", ", ".join(critical)[:60], "FAIL"])
+        flaky = [c.case_id for c in suite.cases.values() if c.flaky]
+        if flaky:  # passed in some samples, failed in others (generation.samples > 1)
+            rows.append([suite.name, "flaky cases", *([""] if with_base else []), str(len(flaky)), ", ".join(flaky)[:60], "note"])
+        errored = suite.errored
+        if errored:
+            rows.append([suite.name, "errors", *([""] if with_base else []), str(len(errored)), errored[0][:60], "ERROR"])
         rows.append([suite.name, "== suite", *([""] if with_base else []), f"{len(suite.cases)} cases", "", suite.verdict.upper()])
     return render(headers, rows)

@@ -58,6 +58,8 @@ def render_markdown(report: Report, *, html_path: str | None = None) -> str:
         lines += _case_list("Improvements", [p for v in report.suites for p in v.pairs if p.status == "improvement"])
     else:
         lines += _case_list("Failing cases", [p for v in report.suites for p in v.pairs if p.outcome == "fail"])
+    # Cases generated k times (generation.samples) that passed in some samples and failed in others.
+    lines += _case_list("Flaky cases (candidate)", [p for v in report.suites for p in v.pairs if p.cand and p.cand.flaky])
     if html_path:
         lines += ["", f"Full report: `{html_path.replace('`', '')}` (self-contained HTML, opens offline)."]
     return "\n".join(lines) + "\n"
@@ -71,6 +73,8 @@ def _case_list(title: str, pairs: list[CasePair]) -> list[str]:
     for p in pairs[:MAX_CASES]:
         checks = [c for c in (p.cand.checks if p.cand else []) if not c.score.passed]
         why = "; ".join(f"{c.check}: {c.score.explanation}" for c in checks) or "all checks pass"
+        if p.cand is not None and p.cand.flaky:
+            why = f"flaky: passed in {p.cand.pass_fraction:.0%} of {len(p.cand.samples)} samples; {why}"
         out.append(f"| {md(p.suite)} | {md(p.case_id, 80)} | {md(why, 200)} |")
     if len(pairs) > MAX_CASES:
         out.append(f"| … | {len(pairs) - MAX_CASES} more in the HTML report | |")

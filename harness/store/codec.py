@@ -90,9 +90,10 @@ def insert_run(conn: sqlite3.Connection, run: RunResult, *, created_at: str, bas
              for i, t in enumerate(suite.thresholds)],
         )
         conn.executemany(
-            "INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(run_id, path, i, c.case_id, c.line, dumps(_prompt_json(c.prompt)), c.output, dumps(list(c.tags)),
-              bool(c.critical), bool(c.passed)) for i, c in enumerate(suite.cases.values())],
+              bool(c.critical), bool(c.passed), dumps(list(c.samples)), _num(c.pass_fraction))
+             for i, c in enumerate(suite.cases.values())],
         )
         conn.executemany(
             "INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -132,7 +133,8 @@ def read_run(conn: sqlite3.Connection, run_id: int) -> RunResult | None:
     for c in conn.execute("SELECT * FROM cases WHERE run_id = ? ORDER BY suite_path, position", (run_id,)):
         suites[c["suite_path"]].cases[c["case_id"]] = CaseResult(
             c["case_id"], c["line"], _prompt_from_json(json.loads(c["prompt"])), c["output"],
-            scores.get((c["suite_path"], c["case_id"]), []), tuple(json.loads(c["tags"])), bool(c["critical"]))
+            scores.get((c["suite_path"], c["case_id"]), []), tuple(json.loads(c["tags"])), bool(c["critical"]),
+            tuple(json.loads(c["samples"])), c["pass_fraction"])
     baseline = json.loads(row["baseline_identity"]) if row["baseline_identity"] else None
     return RunResult(
         identity=ModelIdentity(row["model"], row["adapter"], row["model_sha256"], row["adapter_sha256"],

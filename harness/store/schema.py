@@ -113,10 +113,13 @@ CREATE TABLE embedding_cache (
 """
 
 # v4: the regression rule's evidence per threshold: the one-sided upper confidence bound of the
-# paired drop (NULL: decided on the point difference) and the rule in words.
+# paired drop (NULL: decided on the point difference) and the rule in words; and, for cases
+# generated k times (generation.samples), every sampled output and the share that passed.
 _V4 = """
 ALTER TABLE thresholds ADD COLUMN drop_upper REAL;
 ALTER TABLE thresholds ADD COLUMN decision TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN samples TEXT NOT NULL DEFAULT '[]';  -- JSON list of outputs
+ALTER TABLE cases ADD COLUMN pass_fraction REAL;
 """
 
 # MIGRATIONS[i]: SQL that upgrades a store from user_version i to i + 1.
