@@ -88,7 +88,7 @@ def check_thresholds(
             values, n = aggregate(cases, th.tag)
             value = values.get(th.metric)
             if baseline_cases is not None:
-                pairs = paired_values(baseline_cases, cases, th.metric, th.tag)
+                pairs = _pairs_with_clusters(baseline_cases, cases, th.metric, th.tag)
         out.append(_result(suite, th, value, n, baseline, pairs))
     return out
 
@@ -96,14 +96,24 @@ def check_thresholds(
 def paired_values(before: list[CaseResult], after: list[CaseResult], metric: str,
                   tag: str | None = None) -> list[tuple[float, float]]:
     """(baseline, candidate) values of ``metric`` for every case both runs scored, by case id."""
+    return [pair for pair, _ in _pairs_with_clusters(before, after, metric, tag)]
+
+
+def cluster_of(case: CaseResult) -> str:
+    """A case's cluster: its ``cluster:<name>`` tag (cases from one source), else itself."""
+    return next((t for t in case.tags if t.startswith("cluster:")), case.case_id)
+
+
+def _pairs_with_clusters(before: list[CaseResult], after: list[CaseResult], metric: str,
+                         tag: str | None) -> list[tuple[tuple[float, float], str]]:
     base = {c.case_id: case_metrics(c) for c in before if tag is None or tag in c.tags}
-    pairs = []
+    out = []
     for case in after:
         if case.case_id in base and (tag is None or tag in case.tags):
             b, c = base[case.case_id].get(metric), case_metrics(case).get(metric)
             if b is not None and c is not None:
-                pairs.append((b, c))
-    return pairs
+                out.append(((b, c), cluster_of(case)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -147,13 +157,18 @@ def power_rows(suite: Suite) -> list[PowerRow]:
     return rows
 
 
-def regression_evidence(base_value: float | None, value: float | None, pairs: list[tuple[float, float]] | None,
+def regression_evidence(base_value: float | None, value: float | None, pairs: list | None,
                         higher_is_better: bool, allowance: float, confidence: float) -> tuple[float | None, str]:
-    """(upper confidence bound of the drop or None, the rule applied in words) for one threshold."""
+    """(upper confidence bound of the drop or None, the rule applied in words) for one threshold.
+
+    ``pairs`` holds (baseline, candidate) values, or ((baseline, candidate), cluster) entries."""
     if base_value is None or value is None:
         return None, ""
+    clusters = None
+    if pairs and isinstance(pairs[0][0], tuple):
+        pairs, clusters = [p for p, _ in pairs], [c for _, c in pairs]
     test = noninferiority(pairs, higher_is_better=higher_is_better, allowance=allowance,
-                          confidence=confidence) if pairs else None
+                          confidence=confidence, clusters=clusters) if pairs else None
     if test is not None:
         return test.upper, test.describe() + " (non-inferiority)"
     drop = base_value - value if higher_is_better else value - base_value
@@ -162,7 +177,7 @@ def regression_evidence(base_value: float | None, value: float | None, pairs: li
 
 
 def _result(suite: Suite, th: Threshold, value: float | None, n: int, baseline: dict[str, float] | None,
-            pairs: list[tuple[float, float]] | None = None) -> ThresholdResult:
+            pairs: list | None = None) -> ThresholdResult:
     allowance = th.max_regression if th.max_regression is not None else suite.max_regression
     base_value = None if baseline is None else baseline.get(th.key)
     upper, decision = regression_evidence(base_value, value, pairs, th.higher_is_better, allowance, suite.confidence)

@@ -61,16 +61,32 @@ class Interval:
 
 
 def paired_bootstrap(diffs: Sequence[float], confidence: float, *, seed: int = 0,
-                     resamples: int = RESAMPLES) -> Interval:
-    """Two-sided ``confidence`` percentile interval of mean(diffs). Constant diffs give a point."""
+                     resamples: int = RESAMPLES, clusters: Sequence[str] | None = None) -> Interval:
+    """Two-sided ``confidence`` percentile interval of mean(diffs). Constant diffs give a point.
+
+    With ``clusters`` (one label per difference), whole clusters are resampled: cases that share
+    a source (one template, one question) are not independent evidence.
+    """
     import numpy as np
     from scipy.stats import bootstrap
 
     d = np.asarray(diffs, dtype=float)
     if d.size and np.all(d == d[0]):  # no spread: scipy cannot (and need not) resample
         return Interval(float(d[0]), float(d[0]), float(d[0]), int(d.size))
-    res = bootstrap((d,), np.mean, confidence_level=confidence, n_resamples=resamples, method="percentile",
-                    random_state=np.random.default_rng(seed), vectorized=True)
+    rng = np.random.default_rng(seed)
+    if clusters is not None and len(set(clusters)) < len(clusters):
+        labels = sorted(set(clusters))
+        index = {c: i for i, c in enumerate(labels)}
+        sums, sizes = np.zeros(len(labels)), np.zeros(len(labels))
+        for value, c in zip(d, clusters):
+            sums[index[c]] += value
+            sizes[index[c]] += 1
+        res = bootstrap((sums, sizes), lambda s, n, axis=-1: s.sum(axis=axis) / n.sum(axis=axis), paired=True,
+                        confidence_level=confidence, n_resamples=resamples, method="percentile",
+                        random_state=rng, vectorized=True)
+    else:
+        res = bootstrap((d,), np.mean, confidence_level=confidence, n_resamples=resamples, method="percentile",
+                        random_state=rng, vectorized=True)
     return Interval(float(d.mean()), float(res.confidence_interval.low), float(res.confidence_interval.high),
                     int(d.size), tuple(float(x) for x in res.bootstrap_distribution))
 
@@ -99,7 +115,8 @@ class NonInferiority:
 
 
 def noninferiority(pairs: Sequence[tuple[float, float]], *, higher_is_better: bool, allowance: float,
-                   confidence: float = CONFIDENCE, seed: int = 0) -> NonInferiority | None:
+                   confidence: float = CONFIDENCE, seed: int = 0,
+                   clusters: Sequence[str] | None = None) -> NonInferiority | None:
     """The gate's regression rule on (baseline, candidate) per-case values; None below MIN_PAIRS pairs.
 
     The one-sided ``confidence`` upper bound is the upper end of a two-sided interval at
@@ -112,7 +129,7 @@ def noninferiority(pairs: Sequence[tuple[float, float]], *, higher_is_better: bo
     if len(pairs) < MIN_PAIRS:
         return None
     drops = [(b - c) if higher_is_better else (c - b) for b, c in pairs]
-    interval = paired_bootstrap(drops, 2 * confidence - 1, seed=seed)
+    interval = paired_bootstrap(drops, 2 * confidence - 1, seed=seed, clusters=clusters)
     if interval.distribution:
         p = sum(x >= allowance - 1e-12 for x in interval.distribution) / len(interval.distribution)
     else:

@@ -60,3 +60,17 @@ def test_the_rule_rejects_a_true_drop_equal_to_the_allowance_and_accepts_an_equa
     equal = _simulate(0.0, n, 300, rng, allowance)
     assert at_allowance <= 0.08, at_allowance  # nominal 5 %, with Monte-Carlo slack (sd ~0.013 at 300 trials)
     assert equal >= 0.75, equal  # nominal 80 % power
+
+
+def test_clustered_resampling_widens_the_interval_when_cases_share_a_source():
+    # 10 sources of 6 cases each; all cases of a source move together (drop 1 for 3 sources, else 0).
+    drops = [1.0] * 18 + [0.0] * 42
+    clusters = [f"s{i // 6}" for i in range(60)]
+    flat = paired_bootstrap(drops, 0.9)
+    grouped = paired_bootstrap(drops, 0.9, clusters=clusters)
+    assert flat.mean == grouped.mean == pytest.approx(0.3)
+    # By hand, by source: a resampled mean is Binomial(10, 0.3) / 10; P(X <= 0) = 0.028 < 0.05 <= P(X <= 1)
+    # = 0.149 and P(X <= 4) = 0.850 < 0.95 <= P(X <= 5) = 0.953, so the 90 % interval is [0.1, 0.5].
+    assert (grouped.low, grouped.high) == (pytest.approx(0.1), pytest.approx(0.5))
+    # As 60 independent cases the sd is sqrt(0.21 / 60) = 0.059: an interval about 0.2 wide.
+    assert flat.high - flat.low == pytest.approx(0.2, abs=0.05)
