@@ -65,6 +65,14 @@ class MetricRow:
     cand: float | None
     higher_is_better: bool | None  # None: direction unknown (no threshold, not a score)
     test: McNemar | BootstrapCI | None
+    n_pairs: int = 0  # cases scored in both runs
+
+    @property
+    def test_text(self) -> str:
+        """The paired test, or why there is none."""
+        if self.test is not None:
+            return self.test.describe()
+        return "no paired cases" if self.n_pairs == 0 else f"too few paired cases ({self.n_pairs}) for a test"
 
     @property
     def delta(self) -> float | None:
@@ -154,7 +162,7 @@ def _metric_rows(view: SuiteView) -> list[MetricRow]:
         pairs = [(b[metric], c[metric]) for b, c, tags in per_case
                  if metric in b and metric in c and (tag is None or tag in tags)]
         test = paired_test(pairs) if base_metrics else None
-        rows.append(MetricRow(key, base_metrics.get(key), cand.metrics.get(key), direction, test))
+        rows.append(MetricRow(key, base_metrics.get(key), cand.metrics.get(key), direction, test, len(pairs)))
     return rows
 
 

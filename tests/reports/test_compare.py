@@ -111,3 +111,10 @@ def test_metric_rows_pick_the_paired_test_and_direction():
     assert rows["contains"].delta == -0.5 and rows["contains"].trend == "worse"
     skipped = next(v for v in views if v.name == "truthfulqa")
     assert skipped.skipped and skipped.metrics == []
+
+
+def test_a_metric_with_one_paired_case_says_too_few_for_a_test():
+    from reports.compare import MetricRow
+
+    assert MetricRow("similarity", 0.5, 0.6, True, None, 1).test_text == "too few paired cases (1) for a test"
+    assert MetricRow("similarity", None, 0.6, True, None, 0).test_text == "no paired cases"
