@@ -47,6 +47,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         run.write_json(args.results)
     print(f"\nmodel: {run.identity.label()}   ({run.seconds:.0f} s)")
     print(run_table(run))
+    decided = [(s.name, t) for s in run.suites.values() for t in s.thresholds if t.decision]
+    if decided:  # how each regression check was decided, with the numbers
+        print("\nregression decisions:")
+        for name, t in decided:
+            print(f"  {name} {t.key}: {t.decision}")
     print(f"\nverdict: {'PASS' if run.passed else 'FAIL'}")
     return 0 if run.passed else 1
 

@@ -184,7 +184,7 @@ def _thresholds(cand: SuiteResult, base: SuiteResult | None) -> list[tuple[Thres
                                                   CONFIDENCE)
             mine = replace(t, baseline=base_value, drop_upper=upper, decision=decision)  # this report's evidence
             regressed = mine.regressed
-            if regressed:
+            if regressed or not t.regressed:
                 t = mine
         if not regressed and t.regressed:  # the gate's own verdict (against its run-time baseline) stands
             base_value, regressed = t.baseline, True

@@ -58,6 +58,12 @@ def render_markdown(report: Report, *, html_path: str | None = None) -> str:
         lines += _case_list("Improvements", [p for v in report.suites for p in v.pairs if p.status == "improvement"])
     else:
         lines += _case_list("Failing cases", [p for v in report.suites for p in v.pairs if p.outcome == "fail"])
+    if has_baseline:  # every comparison with its estimate, bound, n and rule (not only the failing ones)
+        decided = [(v.name, t) for v in report.suites for t, _, _ in v.thresholds if t.decision]
+        if decided:
+            lines += ["", f"<details><summary>Regression decisions ({len(decided)})</summary>", ""]
+            lines += [f"- {md(name)} `{t.key.replace('`', '')}`: {md(t.decision, 300)}" for name, t in decided]
+            lines += ["", "</details>"]
     # Cases generated k times (generation.samples) that passed in some samples and failed in others.
     lines += _case_list("Flaky cases (candidate)", [p for v in report.suites for p in v.pairs if p.cand and p.cand.flaky])
     if html_path:

@@ -72,3 +72,16 @@ def test_long_lists_are_cut():
 def test_md_flattens_and_truncates():
     assert md("a\n\n b", 10) == "a b"
     assert md("x" * 50, 10) == "x" * 9 + "…"
+
+
+def test_every_regression_decision_is_listed_with_its_numbers():
+    baseline, candidate = runs()
+    text = render_markdown(build_report(candidate, baseline))
+    assert "Regression decisions (3)" in text
+    # a failing comparison: estimate, bound, allowance, n and the rule ('>' escaped for Markdown)
+    assert ("`refusal_rate@harmful`: drop +0.250, 95% upper bound +0.500 &gt; allowance 0.05 (paired, n = 8) "
+            "(non-inferiority)") in text
+    # a passing one is listed too: a run compared with itself drops by 0, bound 0
+    same = passing_run()
+    text = render_markdown(build_report(same, copy.deepcopy(same)))
+    assert "drop +0.000, 95% upper bound +0.000 &lt;= allowance" in text
