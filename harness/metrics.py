@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from harness.results import CaseResult, ThresholdResult
 from harness.schema import Suite, Threshold
-from harness.stats import PLANNING_SD, POWER, minimum_detectable_effect, noninferiority
+from harness.stats import PLANNING_SD, POWER, minimum_detectable_effect, noninferiority, paired_bootstrap
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,28 @@ def check_thresholds(
             value = values.get(th.metric)
             if baseline_cases is not None:
                 pairs = _pairs_with_clusters(baseline_cases, cases, th.metric, th.tag)
-        out.append(_result(suite, th, value, n, baseline, pairs))
+        result = _result(suite, th, value, n, baseline, pairs)
+        if suite.absolute_rule == "bound" and value is not None and (external is None or th.metric not in external):
+            result = _absolute_by_bound(suite, th, result, cases)
+        out.append(result)
     return out
+
+
+def _absolute_by_bound(suite: Suite, th: Threshold, result: ThresholdResult, cases: list[CaseResult]) -> ThresholdResult:
+    """min:/max: judged on the metric's one-sided confidence bound over the cases (absolute_rule: bound)."""
+    from dataclasses import replace
+
+    per_case = [case_metrics(c)[th.metric] for c in cases
+                if (th.tag is None or th.tag in c.tags) and th.metric in case_metrics(c)]
+    if len(per_case) < 2:
+        return result
+    interval = paired_bootstrap(per_case, 2 * suite.confidence - 1)
+    low, high = interval.low, interval.high
+    holds = (th.min is None or low >= th.min) and (th.max is None or high <= th.max)
+    side = f"{suite.confidence:.0%} lower bound {low:.3f}" if th.min is not None else ""
+    if th.max is not None:
+        side += ("; " if side else "") + f"{suite.confidence:.0%} upper bound {high:.3f}"
+    return replace(result, holds=holds, rule=f"{result.rule} (on the {side})")
 
 
 def paired_values(before: list[CaseResult], after: list[CaseResult], metric: str,

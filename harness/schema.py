@@ -213,6 +213,9 @@ class Suite(Strict):
     # One-sided confidence of the regression rule: a threshold with max_regression holds only
     # when this upper confidence bound of the paired drop is <= the allowance (harness/stats.py).
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
+    # Absolute thresholds (min:/max:) hold on the point estimate by default; "bound" asks that the
+    # one-sided confidence bound of the metric (lower for min:, upper for max:) meet them instead.
+    absolute_rule: Literal["point", "bound"] = "point"
     _path: str = PrivateAttr("")
     _skip_reason: str | None = PrivateAttr(None)
 

@@ -88,3 +88,17 @@ def test_the_html_report_badges_flaky_cases(tmp_path):
     suite = _suite(tmp_path, "{greedy: false, samples: 4, min_passes: 2}")
     html = render_html(build_report(run_suites([suite], FakeBackend(Sampler()))))
     assert '<span class="badge flaky"' in html and "flaky 50%" in html
+
+
+def test_a_suite_may_judge_absolute_thresholds_on_the_confidence_bound(tmp_path):
+    path = tmp_path / "b.yaml"
+    path.write_text("name: b\nabsolute_rule: bound\ncases:\n"
+                    + "".join(f"  - {{id: c{i}, prompt: q{i}, checks: [{{contains: {{any: [fine]}}}}]}}\n" for i in range(20))
+                    + "thresholds:\n  - {metric: pass_rate, min: 0.6}\n")
+    suite = load_suite(path)
+    # 14 of 20 pass: the point estimate 0.7 meets 0.6, but the 95 % lower bound does not (by hand:
+    # the resampled mean is Binomial(20, 0.7) / 20, whose 5th percentile is 0.55).
+    result = run_suites([suite], FakeBackend(lambda p: "fine" if int(p[1:]) < 14 else "bad")).suites[suite.path]
+    (t,) = result.thresholds
+    assert t.value == pytest.approx(0.7) and not t.holds
+    assert t.rule == "pass_rate >= 0.6 (on the 95% lower bound 0.550)"
