@@ -47,6 +47,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         run.write_json(args.results)
     print(f"\nmodel: {run.identity.label()}   ({run.seconds:.0f} s)")
     print(run_table(run))
+    failed = [(s, t) for s in run.suites.values() for t in s.thresholds if not t.holds]
+    if failed:  # which cases to look at, under each threshold that fails
+        print("\nfailing thresholds:")
+        for s, t in failed:
+            print(f"  {s.name} {t.rule}: failing cases: {s.failing_cases(t.key.partition('@')[2] or None) or 'none'}")
     decided = [(s.name, t) for s in run.suites.values() for t in s.thresholds if t.decision]
     if decided:  # how each regression check was decided, with the numbers
         print("\nregression decisions:")
@@ -57,10 +62,21 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """Every file checked and every error listed (grouped by file), then one summary line."""
+    from harness.loader import load_suite
     from harness.metrics import power_rows
 
-    weak = 0
-    for suite in load_suites(args.suites):
+    weak, errors, bad = 0, 0, 0
+    files = find_suites(args.suites)
+    for path in files:
+        try:
+            suite = load_suite(path)
+        except HarnessError as exc:
+            found = str(exc).splitlines()
+            errors, bad = errors + len(found), bad + 1
+            print(f"{path}: {len(found)} error{'s' if len(found) != 1 else ''}")
+            print("\n".join(f"  {line}" for line in found))
+            continue
         note = f"skipped: {suite.skip_reason}" if suite.skip_reason else f"{len(suite.cases)} cases, {len(suite.thresholds)} thresholds"
         print(f"{suite.path}: ok ({note})")
         if suite.skip_reason:
@@ -71,7 +87,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
             weak += not row.checkable
     if weak:
         print(f"{weak} regression allowance(s) below what their suite can detect (see the warnings)")
-    return 0
+    print(f"{len(files)} file{'s' if len(files) != 1 else ''}: {len(files) - bad} ok, {bad} with errors, "
+          f"{errors} error{'s' if errors != 1 else ''}")
+    return 1 if errors else 0
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:

@@ -192,8 +192,7 @@ def _case_report(result: CaseResult, *, critical: bool) -> str:
 def _threshold_report(res: ThresholdResult, suite: SuiteResult, th: Threshold) -> str:
     if res.value is None:
         return f"{res.rule}: no case{' tagged ' + th.tag if th.tag else ''} produced metric '{th.metric}'"
-    failing = [c.case_id for c in suite.cases.values() if not c.passed and (th.tag is None or th.tag in c.tags)]
-    shown = ", ".join(failing[:10]) + (f" … (+{len(failing) - 10})" if len(failing) > 10 else "")
+    shown = suite.failing_cases(th.tag)
     over = f"{res.n_cases} cases" + (f" tagged '{th.tag}'" if th.tag else "")
     return f"{res.key} = {res.value:.3f}, needs {res.rule.split(' ', 1)[1]} (over {over}); failing cases: {shown or 'none'}"
 

@@ -119,6 +119,11 @@ class SuiteResult:
     thresholds: list[ThresholdResult] = field(default_factory=list)
     skipped: str | None = None
 
+    def failing_cases(self, tag: str | None = None, limit: int = 10) -> str:
+        """The ids of the failing cases (those with ``tag``), at most ``limit`` shown: 'a, b … (+3)'."""
+        failing = [c.case_id for c in self.cases.values() if not c.passed and (tag is None or tag in c.tags)]
+        return ", ".join(failing[:limit]) + (f" … (+{len(failing) - limit})" if len(failing) > limit else "")
+
     @property
     def errored(self) -> list[str]:
         """'case: message' for every check that could not be scored."""

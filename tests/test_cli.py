@@ -1,0 +1,35 @@
+"""The command line's own output: validate keeps going over every file; failing cases are named."""
+
+from __future__ import annotations
+
+from harness.backends.fake import FakeBackend
+from harness.cli import main
+from harness.loader import load_suite
+from harness.runner import run_suites
+
+GOOD = "name: g\ncases:\n  - {id: a, prompt: hi, checks: [{length: {max_words: 5}}]}\nthresholds:\n  - {metric: pass_rate, min: 0.5}\n"
+
+
+def test_validate_lists_every_error_of_every_file_and_sums_up(tmp_path, capsys):
+    (tmp_path / "good.yaml").write_text(GOOD)
+    (tmp_path / "two.yaml").write_text(GOOD.replace("min: 0.5}", "min: 60}\n  - {metric: length, min: 0.8, max: 0.5}"))
+    (tmp_path / "typo.yaml").write_text(GOOD.replace("length:", "lenght:"))
+    assert main(["validate", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "good.yaml: ok (1 cases, 1 thresholds)" in out
+    assert "two.yaml: 2 errors" in out and "two.yaml:5: thresholds[0]: min: 60 can never be met" in out
+    assert "two.yaml:6: thresholds[1]: min 0.8 is above max 0.5" in out
+    assert "typo.yaml: 1 error" in out and "unknown check 'lenght' — did you mean 'length'?" in out
+    assert "3 files: 1 ok, 2 with errors, 3 errors" in out
+
+
+def test_failing_cases_are_named_under_their_threshold(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\ncases:\n" + "".join(
+        f"  - {{id: c{i}, prompt: q{i}, tags: [{'x' if i < 3 else 'y'}], checks: [{{contains: {{any: [fine]}}}}]}}\n"
+        for i in range(14)) + "thresholds:\n  - {metric: pass_rate, min: 0.9}\n")
+    suite = load_suite(path)
+    result = run_suites([suite], FakeBackend(lambda p: "bad" if int(p[1:]) % 2 == 0 else "fine")).suites[suite.path]
+    assert result.failing_cases("x") == "c0, c2"
+    assert result.failing_cases() == "c0, c2, c4, c6, c8, c10, c12"
+    assert result.failing_cases(limit=3) == "c0, c2, c4 … (+4)"
