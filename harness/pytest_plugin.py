@@ -28,6 +28,8 @@ pytest_plugins = ["harness.report_plugin"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("harness_suite_dirs", type="args", default=["suites"],
+                  help="folder names whose YAML files are adapter-harness suites (default: suites)")
     group = parser.getgroup("adapter-harness", "adapter-harness suites")
     group.addoption("--model", default=None, help="base model: 'embedded' (default), an HF hub id or a local directory")
     group.addoption("--adapter", default=None, help="PEFT LoRA adapter directory applied to --model")
@@ -47,16 +49,44 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if file_path.suffix in (".yaml", ".yml") and _is_suite_path(file_path, parent.config):
+    if file_path.suffix not in (".yaml", ".yml"):
+        return None
+    state = parent.config.stash[STATE]
+    if _is_suite_path(file_path, parent.config):
+        state.collected_files += 1
         return SuiteFile.from_parent(parent, path=file_path)
+    state.skipped_yaml.append(file_path)
     return None
 
 
+def pytest_report_collectionfinish(config: pytest.Config) -> str | None:
+    """One line when YAML files were seen but none was taken as a suite, and how to include them."""
+    state = config.stash[STATE]
+    if state.collected_files or not state.skipped_yaml:
+        return None
+    folders = sorted({p.parent.name for p in state.skipped_yaml})
+    return (f"adapter-harness: {len(state.skipped_yaml)} YAML file(s) seen, none collected as a suite: suites are "
+            f"YAML files under a folder named {' or '.join(map(repr, _suite_dirs(config)))}, in a folder named on "
+            f"the command line, or named themselves; to include these, name their folder or set "
+            f"'harness_suite_dirs = {' '.join(folders[:3])}' in your pytest ini (or -o harness_suite_dirs=...)")
+
+
+def _suite_dirs(config: pytest.Config) -> list[str]:
+    return list(config.getini("harness_suite_dirs")) or ["suites"]
+
+
 def _is_suite_path(path: Path, config: pytest.Config) -> bool:
-    """Suite files live under a directory named 'suites' or are named on the command line."""
-    if "suites" in path.parts[:-1]:
+    """The collection rule: a YAML file is a suite when a parent folder has one of the names in the
+    ``harness_suite_dirs`` ini option (default: suites), when it sits under a folder named on the
+    command line (not the working directory itself), or when it is named on the command line."""
+    if set(_suite_dirs(config)) & set(path.parts[:-1]):
         return True
-    return any(Path(arg.split("::")[0]).resolve() == path.resolve() for arg in config.args)
+    resolved, cwd = path.resolve(), Path.cwd().resolve()
+    for arg in config.args:
+        target = Path(arg.split("::")[0]).resolve()
+        if target == resolved or (target.is_dir() and target != cwd and target in resolved.parents):
+            return True
+    return False
 
 
 def _shown_path(path: Path) -> Path:
@@ -206,6 +236,8 @@ class _State:
 
     def __init__(self, config: pytest.Config):
         self.config = config
+        self.collected_files = 0
+        self.skipped_yaml: list[Path] = []  # YAML files seen but not taken as suites (one line says so)
         self.suites: dict[str, Suite] = {}
         self.run: RunResult | None = None
         self.baseline: RunResult | None = None

@@ -197,3 +197,22 @@ def test_a_scorer_that_raises_is_an_error_not_a_score(pytester, suite_dir, tiny_
     result.stdout.fnmatch_lines(["*broken could not be scored: scorer 'boom_checks:boom' raised RuntimeError: kaboom*"])
     # the threshold on the raising check has no value (an error is not a score), so it fails too
     result.stdout.fnmatch_lines(["*boom_checks:boom*no case*"])
+
+
+def test_a_suite_folder_named_on_the_command_line_is_collected(pytester):
+    pytester.makeconftest('pytest_plugins = ["harness.pytest_plugin"]')
+    (pytester.path / "my_suites").mkdir()
+    (pytester.path / "my_suites" / "mini.yaml").write_text(SUITE)
+    result = pytester.runpytest("my_suites", "--collect-only", "-q")
+    result.stdout.fnmatch_lines(["my_suites/mini.yaml::alpha"])
+
+
+def test_yaml_seen_but_not_collected_is_said_and_the_ini_option_includes_it(pytester):
+    pytester.makeconftest('pytest_plugins = ["harness.pytest_plugin"]')
+    (pytester.path / "checks").mkdir()
+    (pytester.path / "checks" / "mini.yaml").write_text(SUITE)
+    result = pytester.runpytest("--collect-only", "-q")
+    result.stdout.fnmatch_lines(["*1 YAML file(s) seen, none collected as a suite*harness_suite_dirs = checks*"])
+    pytester.makeini("[pytest]\nharness_suite_dirs = checks\n")
+    result = pytester.runpytest("--collect-only", "-q")
+    result.stdout.fnmatch_lines(["checks/mini.yaml::alpha"])
