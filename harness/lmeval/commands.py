@@ -19,6 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="directory to write the task directories into")
     p.add_argument("--model", default=None,
                    help="model whose chat template renders chat prompts: 'embedded' (default), a hub id or a directory")
+    p.add_argument("--adapter", default=None, help="PEFT adapter directory to put into the printed lm_eval command")
     p.set_defaults(func=cmd_export)
 
 
@@ -32,19 +33,26 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     exported = export_suites(suites, out, render, model_name)
     for item in exported:
-        parts = ", ".join(f"{p.name} ({p.kind}, {len(p.cases)} cases)" for p in item.parts)
-        print(f"{item.suite.path} -> {item.directory}: task {item.task}: {parts}")
+        if len(item.parts) == 1:  # the task is its one part: say it once
+            (part,) = item.parts
+            print(f"{item.suite.path} -> {item.directory}: task {item.task} ({part.kind}, {len(part.cases)} cases)")
+        else:
+            parts = ", ".join(f"{p.name} ({p.kind}, {len(p.cases)} cases)" for p in item.parts)
+            print(f"{item.suite.path} -> {item.directory}: task group {item.task}: {parts}")
     for suite in suites:
         if not suite.cases:
             print(f"{suite.path}: nothing to export (no cases; its lm_eval tasks run in lm-eval as they are)")
     if exported:
         model_dir = _model_dir_hint(args.model)
         tasks = ",".join(item.task for item in exported)
+        peft = f",peft={Path(args.adapter).resolve()}" if args.adapter else ""
         print(
             "\nrun with:\n  lm_eval --model hf --model_args "
-            f"pretrained={model_dir},dtype=float32[,peft=ADAPTER] --device cpu --batch_size 8 "
+            f"pretrained={model_dir},dtype=float32{peft} --device cpu --batch_size 8 "
             f"--include_path {out} --tasks {tasks}"
         )
+        if not args.adapter:
+            print("  (add ,peft=ADAPTER_DIR to --model_args to evaluate an adapter, or export with --adapter)")
     return 0
 
 

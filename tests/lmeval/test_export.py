@@ -152,8 +152,12 @@ def test_export_command(tmp_path, tiny_model_dir, capsys):
         """), encoding="utf-8")
     assert main(["export-lm-eval", "--out", str(tmp_path / "out"), "--model", str(tiny_model_dir), str(suite)]) == 0
     out = capsys.readouterr().out
-    assert "task harness_demo: harness_demo (generate, 1 cases)" in out
-    assert "--include_path" in out and "--tasks harness_demo" in out
+    assert "task harness_demo (generate, 1 cases)" in out and "harness_demo: harness_demo" not in out  # said once
+    assert "--include_path" in out and "--tasks harness_demo" in out and "[,peft" not in out
+    adapter = tmp_path / "my-adapter"
+    assert main(["export-lm-eval", "--out", str(tmp_path / "out2"), "--model", str(tiny_model_dir),
+                 "--adapter", str(adapter), str(suite)]) == 0
+    assert f",peft={adapter.resolve()} " in capsys.readouterr().out  # filled in, nothing to edit by hand
     config = (tmp_path / "out" / "harness_demo" / "harness_demo.yaml").read_text()
     assert "custom_dataset: !function utils.load_docs" in config and '{metric: "refusal_rate"' in config
 
