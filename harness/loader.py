@@ -7,6 +7,7 @@ pydantic error at ``cases.3.checks.0`` is reported as ``suites/x.yaml:41: ...``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -73,9 +74,15 @@ def read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
         lines: dict[Loc, int] = {}
         return _build(loader, node, (), lines, path), lines
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # An unclosed '[', '{' or quote is fixed where it opened, so point there and say where it was
+        # noticed; for block structure the problem mark is the place to look.
+        noticed = exc.problem_mark
+        opened = exc.context_mark if re.search(r"flow|quoted", exc.context or "") else None
+        mark = opened or noticed or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = " ".join(p for p in (exc.context, exc.problem) if p)
+        if opened and noticed and noticed.line != opened.line:
+            problem += f" (noticed at line {noticed.line + 1})"
         raise SuiteError(path, line, None, f"invalid YAML: {problem}; check indentation and quoting") from None
     except yaml.YAMLError as exc:
         raise SuiteError(path, None, None, f"invalid YAML: {exc}") from None

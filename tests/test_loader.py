@@ -185,3 +185,11 @@ def test_thresholds_that_can_never_be_met_are_refused(tmp_path, threshold, messa
                     f"thresholds:\n  - {threshold}\n")
     with pytest.raises(SuiteError, match=re.escape(f"s.yaml:5: thresholds[0]: {message}")):
         load_suite(path)
+
+
+def test_an_unclosed_bracket_points_at_the_line_it_opened(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\ncases:\n  - id: a\n    prompt: hi\n    checks:\n      - contains: {any: [police, fire\n"
+                    "  - id: b\n    prompt: x\n")
+    with pytest.raises(SuiteError, match=r"s\.yaml:6: invalid YAML: while parsing a flow sequence .*\(noticed at line 7\)"):
+        load_suite(path)
