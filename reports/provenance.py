@@ -16,7 +16,8 @@ def run_facts(run: RunResult, info: RunInfo | None = None, extra: Mapping[str, A
     (installed versions, suite files as they are now on disk)."""
     ident = run.identity
     facts = {
-        "run id": str(info.id) if info else "(not stored)",
+        # one truth: the id the store gave this run when it was saved in this process, if not read from it
+        "run id": str(info.id) if info else str(run.stored_id) if run.stored_id is not None else "(not stored)",
         "saved": info.created_at if info else "",
         "model": ident.model,
         "model sha256": ident.model_sha256 or "",

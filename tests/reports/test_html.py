@@ -161,3 +161,13 @@ def test_write_report_replaces_files_whole(tmp_path):
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert summary.read_text(encoding="utf-8").startswith("### adapter-harness: ❌ REJECTED")
     assert sorted(p.name for p in out.parent.iterdir()) == ["r.html", "s.md"]  # no temporary files left
+
+
+def test_a_run_saved_in_this_process_shows_its_stored_id():
+    from reports.provenance import run_facts
+    from tests.reports.builders import passing_run
+
+    run = passing_run()
+    assert run_facts(run)["run id"] == "(not stored)"
+    run.stored_id = 42
+    assert run_facts(run)["run id"] == "42"
