@@ -108,6 +108,8 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description="Eval-first release gate for fine-tuned LLM adapters.")
     parser.add_argument("--version", action="version", version=f"adapter-harness {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show the libraries' own progress bars, logs and warnings (hidden by default)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run suites on a model and print metrics and verdicts")
@@ -145,8 +147,23 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_libraries() -> None:
+    """One progress line per stage of ours: the libraries' own bars ("Loading weights"), info logs and
+    deprecation warnings stay hidden unless --verbose (set before they are imported)."""
+    import os
+    import warnings
+
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    for category in (FutureWarning, DeprecationWarning):
+        warnings.filterwarnings("ignore", category=category)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
+    if not args.verbose:
+        quiet_libraries()
     from harness.gate.commands import _default_truthfulqa
 
     _default_truthfulqa()  # the checkout's sibling TruthfulQA copy, when the env var names none

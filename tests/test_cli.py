@@ -33,3 +33,24 @@ def test_failing_cases_are_named_under_their_threshold(tmp_path):
     assert result.failing_cases("x") == "c0, c2"
     assert result.failing_cases() == "c0, c2, c4, c6, c8, c10, c12"
     assert result.failing_cases(limit=3) == "c0, c2, c4 … (+4)"
+
+
+def test_default_output_has_no_library_noise_and_verbose_brings_it_back(tmp_path, tiny_model_dir):
+    import os
+    import subprocess
+    import sys
+
+    suite = tmp_path / "t.yaml"
+    suite.write_text("name: t\ncases:\n  - {id: a, prompt: Say hi., generation: {max_new_tokens: 4}, "
+                     "checks: [{length: {max_words: 50}}]}\nthresholds:\n  - {metric: pass_rate, min: 0}\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_DISABLE_PROGRESS_BARS", "TRANSFORMERS_VERBOSITY")}
+    env["ADAPTER_HARNESS_STORE"] = "off"
+
+    def run(*flags):
+        return subprocess.run([sys.executable, "-m", "harness", *flags, "run", str(suite), "--model", str(tiny_model_dir)],
+                              capture_output=True, text=True, env=env, timeout=300)
+
+    quiet = run()
+    assert quiet.returncode == 0 and "verdict: PASS" in quiet.stdout
+    assert "Loading weights" not in quiet.stderr and "Warning" not in quiet.stderr, quiet.stderr[-2000:]
+    assert "Loading weights" in run("--verbose").stderr
