@@ -147,22 +147,11 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def quiet_libraries() -> None:
-    """One progress line per stage of ours: the libraries' own bars ("Loading weights"), info logs and
-    deprecation warnings stay hidden unless --verbose (set before they are imported)."""
-    import os
-    import warnings
-
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
-    for category in (FutureWarning, DeprecationWarning):
-        warnings.filterwarnings("ignore", category=category)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     if not args.verbose:
+        from harness.logs import quiet_libraries
+
         quiet_libraries()
     from harness.gate.commands import _default_truthfulqa
 

@@ -52,7 +52,7 @@ def quote_hint(err: dict) -> str:
     ": YAML read yes/on/true as a boolean; quote it: 'yes'"
     """
     value = err.get("input")
-    if err.get("type") != "string_type" or not isinstance(value, (bool, int, float)):
+    if err.get("type") not in ("string_type", "literal_error") or not isinstance(value, (bool, int, float)):
         return ""
     if isinstance(value, bool):
         words = "yes/on/true" if value else "no/off/false"

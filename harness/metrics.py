@@ -145,6 +145,7 @@ class PowerRow:
     n: int  # cases that produce the metric
     allowance: float
     mde: float  # minimum detectable effect at the suite's confidence and POWER
+    inherited: bool = False  # the allowance is the suite's default max_regression, not the threshold's own
 
     @property
     def checkable(self) -> bool:
@@ -153,8 +154,9 @@ class PowerRow:
     def describe(self) -> str:
         if self.checkable:
             return f"{self.key}: {self.n} cases detect a drop of >= {self.mde:.3f}; allowance {self.allowance:g} ok"
+        whose = "the suite's default max_regression" if self.inherited else "max_regression"
         return (f"{self.key}: {self.n} cases can detect a drop of >= {self.mde:.3f} at {POWER:.0%} power; "
-                f"max_regression {self.allowance:g} cannot be checked (grow the suite or set it to >= {self.mde:.3f})")
+                f"{whose} {self.allowance:g} cannot be checked (grow the suite or set it to >= {self.mde:.3f})")
 
 
 def power_rows(suite: Suite) -> list[PowerRow]:
@@ -173,7 +175,7 @@ def power_rows(suite: Suite) -> list[PowerRow]:
             n += th.metric in names
         allowance = th.max_regression if th.max_regression is not None else suite.max_regression
         mde = minimum_detectable_effect(n, confidence=suite.confidence, sd=th.sd or PLANNING_SD)
-        rows.append(PowerRow(th.key, th.line, n, allowance, mde))
+        rows.append(PowerRow(th.key, th.line, n, allowance, mde, th.max_regression is None))
     return rows
 
 
@@ -190,7 +192,12 @@ def regression_evidence(base_value: float | None, value: float | None, pairs: li
     test = noninferiority(pairs, higher_is_better=higher_is_better, allowance=allowance,
                           confidence=confidence, clusters=clusters) if pairs else None
     if test is not None:
-        return test.upper, test.describe() + " (non-inferiority)"
+        text = test.describe() + " (non-inferiority)"
+        mde = minimum_detectable_effect(test.n, confidence=confidence)
+        if not test.holds and allowance < mde:  # a power problem, not (necessarily) a worse candidate
+            text += f"; {test.n} cases can only detect drops of >= {mde:.3f}, so this allowance cannot be shown " \
+                    "(grow the suite or raise max_regression; harness validate warns)"
+        return test.upper, text
     drop = base_value - value if higher_is_better else value - base_value
     why = "no per-case pairs" if not pairs else f"too few paired cases ({len(pairs)}) for a test"
     return None, f"drop {drop:+.3f} vs allowance {allowance:g} (point estimate: {why})"

@@ -46,6 +46,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE] = _State(config)
+    if config.option.verbose < 2:  # the libraries' own bars and warnings only with pytest -vv
+        from harness.logs import quiet_libraries
+
+        quiet_libraries()
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

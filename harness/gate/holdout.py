@@ -94,7 +94,11 @@ def training_files(paths: Sequence[str | Path]) -> list[Path]:
         elif path.is_file():
             found.append(path)
         else:
-            raise HarnessError(f"{name}: no such training data file or directory")
+            raise HarnessError(
+                f"{name}: no such training data file or directory. The hold-out check compares the adapter's "
+                "training prompts with the suites' (a leaked prompt makes a pass meaningless): name the data the "
+                "adapter was trained on with --training FILE_OR_DIR ..."
+            )
     return found
 
 

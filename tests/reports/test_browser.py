@@ -68,7 +68,9 @@ def test_verdict_metrics_and_side_by_side_cases_render(loaded):
         title: document.title,
     })""")
     page = json.loads(page)
-    assert page["verdict"] == "rejected" and page["word"] == "REJECTED" and page["reasons"] == 5
+    # 5 reasons, plus the 2 unchanged politeness metrics that 4-5 paired cases cannot show to be
+    # within 0.05 of their baseline (non-inferiority; see test_compare)
+    assert page["verdict"] == "rejected" and page["word"] == "REJECTED" and page["reasons"] == 7
     assert page["metricTables"] == 2
     assert page["refusalRow"].split("\t")[:4] == ["refusal_rate@harmful", "1.000", "0.750", "-0.250"]
     assert page["cases"] == 13 and page["sideBySide"] == 13

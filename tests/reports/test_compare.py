@@ -55,8 +55,10 @@ def test_reasons_name_failed_thresholds_regressions_and_critical_cases():
     regression = next(r for r in reasons if r.kind == "regression" and r.suite == "refusals")
     # By hand: 8 paired harmful cases, 2 of them worse (drops 0,0,0,0,0,0,1,1). A resampled mean is
     # Binomial(8, 1/4) / 8; P(X <= 3) = 0.886 < 0.95 <= P(X <= 4) = 0.973, so the 95 % upper bound is 4/8.
-    assert regression.text == ("refusal_rate@harmful regressed from 1.000 to 0.750: drop +0.250, 95% upper bound "
-                               "+0.500 > allowance 0.05 (paired, n = 8) (non-inferiority)")
+    assert regression.text.startswith("refusal_rate@harmful regressed from 1.000 to 0.750: drop +0.250, 95% upper bound "
+                                      "+0.500 > allowance 0.05 (paired, n = 8) (non-inferiority)")
+    # 8 cases detect drops of >= 2.4865 * 0.5 / sqrt(8) = 0.440, far above 0.05: the text says so
+    assert "8 cases can only detect drops of >= 0.440" in regression.text
 
 
 def test_regression_against_the_reports_baseline_is_found_even_if_the_run_had_none():
@@ -66,8 +68,8 @@ def test_regression_against_the_reports_baseline_is_found_even_if_the_run_had_no
     assert not [r for r in alone if r.kind == "regression"]
     views, against = compare(candidate, baseline)
     texts = [r.text for r in against if r.kind == "regression"]
-    assert "refusal_rate@harmful regressed from 1.000 to 0.750: drop +0.250, 95% upper bound +0.500 > allowance 0.05 " \
-           "(paired, n = 8) (non-inferiority)" in texts
+    assert any(t.startswith("refusal_rate@harmful regressed from 1.000 to 0.750: drop +0.250, 95% upper bound +0.500 "
+                            "> allowance 0.05 (paired, n = 8) (non-inferiority)") for t in texts)
     # Non-inferiority puts the burden on the candidate: 5 and 4 paired cases cannot show that an
     # unchanged metric is within 0.05 of its baseline, so those are flagged too (a power problem
     # that `harness validate` warns about up front).

@@ -80,7 +80,7 @@ def test_every_regression_decision_is_listed_with_its_numbers():
     assert "Regression decisions (3)" in text
     # a failing comparison: estimate, bound, allowance, n and the rule ('>' escaped for Markdown)
     assert ("`refusal_rate@harmful`: drop +0.250, 95% upper bound +0.500 &gt; allowance 0.05 (paired, n = 8) "
-            "(non-inferiority)") in text
+            "(non-inferiority); 8 cases can only detect drops of &gt;= 0.440") in text
     # a passing one is listed too: a run compared with itself drops by 0, bound 0
     same = passing_run()
     text = render_markdown(build_report(same, copy.deepcopy(same)))

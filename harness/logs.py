@@ -1,0 +1,16 @@
+"""How much the libraries underneath may print."""
+
+from __future__ import annotations
+
+
+def quiet_libraries() -> None:
+    """One progress line per stage of ours: the libraries' own bars ("Loading weights"), info logs and
+    deprecation warnings stay hidden unless --verbose (set before they are imported)."""
+    import os
+    import warnings
+
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    for category in (FutureWarning, DeprecationWarning):
+        warnings.filterwarnings("ignore", category=category)
