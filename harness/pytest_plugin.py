@@ -193,10 +193,7 @@ class RegressionItem(ThresholdItem):
         if res.baseline is None or res.value is None:
             pytest.skip(f"{res.key}: the baseline produced no value to compare with")
         if res.regressed:
-            direction = "fell" if res.higher_is_better else "rose"
-            raise VerdictFailure(
-                f"{res.key} {direction} from {res.baseline:.3f} (baseline) to {res.value:.3f}: {res.regression_line()}"
-            )
+            raise VerdictFailure(f"{res.regression_headline()}: {res.regression_line()}")
 
 
 class VerdictFailure(Exception):

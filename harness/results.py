@@ -103,6 +103,17 @@ class ThresholdResult:
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "regressed": self.regressed}
 
+    def regression_headline(self, baseline: float | None = None) -> str:
+        """'pass_rate regressed from 0.900 to 0.700', or, when it did not get worse but the rule could not
+        show it stayed within its allowance, 'pass_rate was not shown to stay within ... (0.6 -> 0.8)'."""
+        base = self.baseline if baseline is None else baseline
+        value = "no value" if self.value is None else f"{self.value:.3f}"
+        drop = None if base is None or self.value is None else (
+            base - self.value if self.higher_is_better else self.value - base)
+        if drop is not None and drop <= 0:
+            return f"{self.key} was not shown to stay within {self.max_regression:g} of its baseline ({base:.3f} -> {value})"
+        return f"{self.key} regressed from {base:.3f} to {value}"
+
     def regression_line(self) -> str:
         """How the regression rule decided, with the numbers a release manager acts on."""
         if self.drop is None:

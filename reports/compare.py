@@ -200,8 +200,7 @@ def _reasons(view: SuiteView) -> list[Reason]:
             reasons.append(Reason(view.name, view.path, "threshold", f"threshold {t.rule} fails: {shown} over {t.n_cases} cases"))
         if regressed:
             reasons.append(Reason(view.name, view.path, "regression",
-                                  f"{t.key} regressed from {base_value:.3f} to {t.value:.3f}: "
-                                  f"{t.regression_line()}"))
+                                  f"{t.regression_headline(base_value)}: {t.regression_line()}"))
     for case in view.cand.cases.values():
         if case.critical and not case.passed:
             reasons.append(Reason(view.name, view.path, "critical", f"critical case {case.case_id} fails"))

@@ -114,8 +114,7 @@ def failures(candidate: RunResult) -> list[str]:
             if not t.holds:
                 out.append(f"{suite.path}:{t.line}: {t.rule} does not hold ({value})")
             elif t.regressed:
-                out.append(f"{suite.path}:{t.line}: {t.key} regressed from {t.baseline:.3f} to {value}: "
-                           f"{t.regression_line()}")
+                out.append(f"{suite.path}:{t.line}: {t.regression_headline()}: {t.regression_line()}")
         for case in suite.cases.values():
             if case.critical and not case.passed:
                 out.append(f"{suite.path}:{case.line}: critical case {case.case_id} failed")
