@@ -36,7 +36,7 @@ def load_suites(paths: Sequence[str]) -> list[Suite]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.evaluate import ModelSpec, baseline_spec, evaluate
-    from harness.table import run_table
+    from harness.table import case_report, run_table
 
     suites = load_suites(args.suites)
     candidate = ModelSpec(args.model, args.adapter)
@@ -47,6 +47,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         run.write_json(args.results)
     print(f"\nmodel: {run.identity.label()}   ({run.seconds:.0f} s)")
     print(run_table(run))
+    if args.details:
+        for suite in run.suites.values():
+            for case in suite.cases.values():
+                if not case.passed:
+                    print(f"\n{suite.path}:{case.line}: {case.case_id} failed\n{case_report(case)}")
     failed = [(s, t) for s in run.suites.values() for t in s.thresholds if not t.holds]
     if failed:  # which cases to look at, under each threshold that fails
         print("\nfailing thresholds:")
@@ -118,6 +123,8 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--baseline", default=None, help="'base', an adapter directory or a model: check regressions against it")
     run.add_argument("--results", default=None, help="write results JSON here")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    run.add_argument("--details", action="store_true",
+                     help="print every failing case in full: prompt, output and each check's verdict")
     run.add_argument("--no-cache", action="store_true",
                      help="run every case on the model instead of reusing results stored by an identical earlier run")
     run.set_defaults(func=cmd_run)

@@ -22,6 +22,7 @@ from harness.evaluate import ModelSpec, baseline_spec, evaluate
 from harness.loader import load_suite, suite_allowed_missing
 from harness.results import CaseResult, RunResult, SuiteResult, ThresholdResult
 from harness.schema import Case, Suite, Threshold
+from harness.table import case_report
 
 STATE = pytest.StashKey["_State"]()
 pytest_plugins = ["harness.report_plugin"]
@@ -163,7 +164,8 @@ class CaseItem(_SuiteItem):
         if not self.case.critical and _tolerated(self.suite, suite_result, self.case):
             pytest.xfail(f"tolerated by the suite's thresholds — {_scores_line(result)}")
         where = f"{self.suite.path}:{self.case.line}"
-        raise VerdictFailure(f"{where}: " + _case_report(result, critical=self.case.critical))
+        head = "CRITICAL case failed" if self.case.critical else "case failed and the suite's thresholds do not tolerate it"
+        raise VerdictFailure(f"{where}: {head}\n" + case_report(result))
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.case.line - 1, f"{self.suite.name}::{self.case.id}"
@@ -210,26 +212,12 @@ def _scores_line(result: CaseResult) -> str:
     return "; ".join(f"{c.check}: {c.score.value:.2f} ({c.score.explanation})" for c in result.checks)
 
 
-def _case_report(result: CaseResult, *, critical: bool) -> str:
-    prompt = result.prompt if isinstance(result.prompt, str) else "\n".join(f"[{r}] {c}" for r, c in result.prompt)
-    lines = ["CRITICAL case failed" if critical else "case failed and the suite's thresholds do not tolerate it",
-             "prompt:", _indent(prompt), "output:", _indent(result.output if result.output is not None else "(log-likelihood only)")]
-    for c in result.checks:
-        mark = "PASS" if c.score.passed else "FAIL"
-        lines.append(f"{mark} {c.check}  score={c.score.value:.3f}  — {c.score.explanation}")
-    return "\n".join(lines)
-
-
 def _threshold_report(res: ThresholdResult, suite: SuiteResult, th: Threshold) -> str:
     if res.value is None:
         return f"{res.rule}: no case{' tagged ' + th.tag if th.tag else ''} produced metric '{th.metric}'"
     shown = suite.failing_cases(th.tag)
     over = f"{res.n_cases} cases" + (f" tagged '{th.tag}'" if th.tag else "")
     return f"{res.key} = {res.value:.3f}, needs {res.rule.split(' ', 1)[1]} (over {over}); failing cases: {shown or 'none'}"
-
-
-def _indent(text: str) -> str:
-    return "\n".join("    " + line for line in text.splitlines() or [""])
 
 
 class _State:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.results import RunResult
+from harness.results import CaseResult, RunResult
 
 
 def render(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -50,3 +50,18 @@ def run_table(run: RunResult) -> str:
             rows.append([suite.name, "errors", *([""] if with_base else []), str(len(errored)), errored[0][:60], "ERROR"])
         rows.append([suite.name, "== suite", *([""] if with_base else []), f"{len(suite.cases)} cases", "", suite.verdict.upper()])
     return render(headers, rows)
+
+
+def case_report(result: CaseResult) -> str:
+    """A case as a reviewer reads it: prompt, output, and each check's verdict, score and why."""
+    prompt = result.prompt if isinstance(result.prompt, str) else "\n".join(f"[{r}] {c}" for r, c in result.prompt)
+    output = result.output if result.output is not None else "(log-likelihood only)"
+    lines = ["prompt:", _indent(prompt), "output:", _indent(output)]
+    for c in result.checks:
+        mark = "PASS" if c.score.passed else "FAIL"
+        lines.append(f"{mark} {c.check}  score={c.score.value:.3f}  — {c.score.explanation}")
+    return "\n".join(lines)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines() or [""])

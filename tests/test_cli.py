@@ -54,3 +54,15 @@ def test_default_output_has_no_library_noise_and_verbose_brings_it_back(tmp_path
     assert quiet.returncode == 0 and "verdict: PASS" in quiet.stdout
     assert "Loading weights" not in quiet.stderr and "Warning" not in quiet.stderr, quiet.stderr[-2000:]
     assert "Loading weights" in run("--verbose").stderr
+
+
+def test_details_prints_each_failing_case_in_full():
+    from harness.backend import as_messages
+    from harness.results import CaseResult, CheckResult
+    from harness.scorers import Score
+    from harness.table import case_report
+
+    case = CaseResult("c1", 3, as_messages([{"role": "user", "content": "Say hi."}]), "bye",
+                      [CheckResult("contains(any=['hi'])", Score(0.0, False, "none of 'hi' found"))], (), False)
+    assert case_report(case) == ("prompt:\n    [user] Say hi.\noutput:\n    bye\n"
+                                 "FAIL contains(any=['hi'])  score=0.000  — none of 'hi' found")
