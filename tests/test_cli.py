@@ -66,3 +66,17 @@ def test_details_prints_each_failing_case_in_full():
                       [CheckResult("contains(any=['hi'])", Score(0.0, False, "none of 'hi' found"))], (), False)
     assert case_report(case) == ("prompt:\n    [user] Say hi.\noutput:\n    bye\n"
                                  "FAIL contains(any=['hi'])  score=0.000  — none of 'hi' found")
+
+
+def test_run_names_failing_cases_under_failing_thresholds(tmp_path, tiny_model_dir, capsys, monkeypatch):
+    monkeypatch.setenv("ADAPTER_HARNESS_STORE", "off")
+    suite = tmp_path / "s.yaml"
+    suite.write_text("name: s\ngeneration: {max_new_tokens: 4}\ncases:\n"
+                     "  - {id: never-a, prompt: Say hi., checks: [{contains: {any: [zq-never-said-zq]}}]}\n"
+                     "  - {id: never-b, prompt: Say bye., checks: [{contains: {any: [zq-never-said-zq]}}]}\n"
+                     "  - {id: always, prompt: Say yes., checks: [{length: {max_words: 100000}}]}\n"
+                     "thresholds:\n  - {metric: pass_rate, min: 0.9}\n")
+    assert main(["run", str(suite), "--model", str(tiny_model_dir), "-q", "--details"]) == 1
+    out = capsys.readouterr().out
+    assert "failing thresholds:\n  s pass_rate >= 0.9: failing cases: never-a, never-b" in out
+    assert f"{suite}:4: never-a failed\nprompt:\n    [user] Say hi.\noutput:" in out
