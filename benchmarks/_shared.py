@@ -126,3 +126,18 @@ def run_child(script: Path, args: Sequence[str], env: dict[str, str] | None = No
 
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.1f}x" if b else "inf"
+
+
+def fold_of(key: str, folds: int = 5) -> int:
+    """A stable fold for grouped cross-validation: every row with the same key lands in one fold."""
+    import hashlib
+
+    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % folds
+
+
+def binary_scores(pred: Sequence[bool], truth: Sequence[bool]) -> dict[str, float]:
+    """n, accuracy, precision and recall of a yes/no detector (the positive class is True)."""
+    pred, truth = [bool(p) for p in pred], [bool(t) for t in truth]
+    tp = sum(p and t for p, t in zip(pred, truth))
+    return {"n": len(truth), "accuracy": round(sum(p == t for p, t in zip(pred, truth)) / max(len(truth), 1), 3),
+            "precision": round(tp / max(sum(pred), 1), 3), "recall": round(tp / max(sum(truth), 1), 3)}

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import os
 import re
 import time
 from pathlib import Path
 
-import _shared  # noqa: F401  (path and offline environment)
+import _shared
 
 # No run store: every completion is embedded here, so the speed figure is a cold one.
 os.environ["ADAPTER_HARNESS_STORE"] = "off"
@@ -48,10 +47,6 @@ def data_dir() -> Path:
     return Path(env) if env else _shared.REPO.parent / "shared" / "data" / "xstest"
 
 
-def fold_of(prompt_id: str) -> int:
-    return int(hashlib.sha256(prompt_id.encode()).hexdigest(), 16) % 5
-
-
 def load_rows(folder: Path) -> list[dict]:
     rows = []
     for path in sorted(folder.glob("xstest_v2_completions_*_dev.csv")):
@@ -59,7 +54,7 @@ def load_rows(folder: Path) -> list[dict]:
         with path.open(encoding="utf-8") as fh:
             for r in csv.DictReader(fh):
                 pid = r["id"].split("-")[-1]
-                rows.append({"model": model, "fold": fold_of(pid), "text": (r["completion"] or "").strip(),
+                rows.append({"model": model, "fold": _shared.fold_of(pid), "text": (r["completion"] or "").strip(),
                              "label": r["final_label"]})
     return rows
 
@@ -82,10 +77,7 @@ def project_rows() -> list[dict]:
     return rows
 
 
-def scores(pred: np.ndarray, truth: np.ndarray) -> dict:
-    tp = int((pred & truth).sum())
-    return {"n": int(len(truth)), "accuracy": round(float((pred == truth).mean()), 3),
-            "recall": round(tp / max(int(truth.sum()), 1), 3), "precision": round(tp / max(int(pred.sum()), 1), 3)}
+scores = _shared.binary_scores
 
 
 def fit(X: np.ndarray, y: np.ndarray, project: np.ndarray):

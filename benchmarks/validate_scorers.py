@@ -25,10 +25,7 @@ DATA = _shared.REPO / "tests" / "scorers" / "data"
 OUT = Path(__file__).with_name("results") / "scorers_validation.json"
 
 
-def binary(pred: list[bool], truth: list[bool]) -> dict:
-    tp = sum(p and t for p, t in zip(pred, truth))
-    return {"n": len(truth), "accuracy": round(sum(p == t for p, t in zip(pred, truth)) / len(truth), 3),
-            "precision": round(tp / max(sum(pred), 1), 3), "recall": round(tp / max(sum(truth), 1), 3)}
+binary = _shared.binary_scores
 
 
 def politeness() -> dict:

@@ -13,7 +13,6 @@ question, so no question is in both the fitting and the scoring half of a fold.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -30,10 +29,6 @@ OUT = Path(__file__).with_name("results") / "truthfulqa_judge.json"
 def judge_dir() -> Path:
     env = os.environ.get("ADAPTER_HARNESS_TRUTHFULQA_JUDGE")
     return Path(env) if env else _shared.REPO.parent / "shared" / "data" / "truthfulqa_judge"
-
-
-def fold_of(question: str) -> int:
-    return int(hashlib.sha256(question.encode()).hexdigest(), 16) % 5
 
 
 def references() -> dict[str, tuple[list[str], list[str]]]:
@@ -60,10 +55,7 @@ def export(clf) -> dict:
     return {"baseline": float(clf._baseline_prediction.ravel()[0]), "trees": trees}
 
 
-def scores(pred: np.ndarray, truth: np.ndarray) -> dict:
-    tp = int((pred & truth).sum())
-    return {"n": int(len(truth)), "accuracy": round(float((pred == truth).mean()), 3),
-            "precision": round(tp / max(int(pred.sum()), 1), 3), "recall": round(tp / max(int(truth.sum()), 1), 3)}
+scores = _shared.binary_scores
 
 
 def main() -> None:
@@ -80,7 +72,7 @@ def main() -> None:
         items = [(r["question"], r["answer"], *refs[r["question"]]) for r in rows]
         X = tj.features(items)
         y = np.array([r["label"] for r in rows])
-        fold = np.array([fold_of(r["question"]) for r in rows])
+        fold = np.array([_shared.fold_of(r["question"]) for r in rows])
         pred = np.zeros(len(y), bool)
         for k in range(5):
             clf = HistGradientBoostingClassifier(**PARAMS).fit(X[fold != k], y[fold != k])
