@@ -71,9 +71,9 @@ def pytest_report_collectionfinish(config: pytest.Config) -> str | None:
         return None
     folders = sorted({p.parent.name for p in state.skipped_yaml})
     return (f"adapter-harness: {len(state.skipped_yaml)} YAML file(s) seen, none collected as a suite: suites are "
-            f"YAML files under a folder named {' or '.join(map(repr, _suite_dirs(config)))}, in a folder named on "
-            f"the command line, or named themselves; to include these, name their folder or set "
-            f"'harness_suite_dirs = {' '.join(folders[:3])}' in your pytest ini (or -o harness_suite_dirs=...)")
+            f"YAML files under a folder named {' or '.join(map(repr, _suite_dirs(config)))}, or named themselves; "
+            f"to include these, set 'harness_suite_dirs = {' '.join(folders[:3])}' in your pytest ini "
+            f"(or pass -o harness_suite_dirs=...), or name the files")
 
 
 def _suite_dirs(config: pytest.Config) -> list[str]:
@@ -82,16 +82,12 @@ def _suite_dirs(config: pytest.Config) -> list[str]:
 
 def _is_suite_path(path: Path, config: pytest.Config) -> bool:
     """The collection rule: a YAML file is a suite when a parent folder has one of the names in the
-    ``harness_suite_dirs`` ini option (default: suites), when it sits under a folder named on the
-    command line (not the working directory itself), or when it is named on the command line."""
+    ``harness_suite_dirs`` ini option (default: suites), or when it is named on the command line.
+    (Not every YAML below a folder named on the command line: test data and lm-eval task files live
+    beside tests.)"""
     if set(_suite_dirs(config)) & set(path.parts[:-1]):
         return True
-    resolved, cwd = path.resolve(), Path.cwd().resolve()
-    for arg in config.args:
-        target = Path(arg.split("::")[0]).resolve()
-        if target == resolved or (target.is_dir() and target != cwd and target in resolved.parents):
-            return True
-    return False
+    return any(Path(arg.split("::")[0]).resolve() == path.resolve() for arg in config.args)
 
 
 def _shown_path(path: Path) -> Path:

@@ -199,11 +199,13 @@ def test_a_scorer_that_raises_is_an_error_not_a_score(pytester, suite_dir, tiny_
     result.stdout.fnmatch_lines(["*boom_checks:boom*no case*"])
 
 
-def test_a_suite_folder_named_on_the_command_line_is_collected(pytester):
+def test_a_folder_not_named_suites_is_explained_and_the_ini_option_collects_it(pytester):
     pytester.makeconftest('pytest_plugins = ["harness.pytest_plugin"]')
     (pytester.path / "my_suites").mkdir()
     (pytester.path / "my_suites" / "mini.yaml").write_text(SUITE)
     result = pytester.runpytest("my_suites", "--collect-only", "-q")
+    result.stdout.fnmatch_lines(["*1 YAML file(s) seen, none collected as a suite*harness_suite_dirs = my_suites*"])
+    result = pytester.runpytest("my_suites", "--collect-only", "-q", "-o", "harness_suite_dirs=my_suites")
     result.stdout.fnmatch_lines(["my_suites/mini.yaml::alpha"])
 
 
