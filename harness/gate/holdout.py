@@ -103,12 +103,13 @@ def training_files(paths: Sequence[str | Path]) -> list[Path]:
 
 
 def training_prompts(paths: Sequence[str | Path]) -> list[Text]:
-    """The user-visible prompt of every valid row of every training file."""
+    """The user-visible prompt of every row of every training file (a malformed row is an error)."""
     from harness.training.data import prompt_texts, read_data_file
 
     out = []
     for path in training_files(paths):
-        data = read_data_file(path, skip_invalid=True, display=_shown(path))
+        # every row must parse: a hold-out check that skips rows could miss a leaked prompt
+        data = read_data_file(path, skip_invalid=False, display=_shown(path))
         out.extend(Text(f"{_shown(path)}:{line}", text) for line, text in prompt_texts(data))
     return out
 

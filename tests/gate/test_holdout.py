@@ -122,3 +122,14 @@ def test_missing_training_path_is_a_clear_error(tmp_path):
 
     with pytest.raises(HarnessError, match="no such training data"):
         training_prompts([tmp_path / "nope"])
+
+
+def test_a_malformed_training_row_is_an_error_not_skipped(tmp_path):
+    # A hold-out check that skipped rows could miss a leaked prompt (hardening issue, row 13).
+    from harness.errors import HarnessError
+    from harness.gate.holdout import training_prompts
+
+    data = tmp_path / "train.jsonl"
+    data.write_text('{"prompt": "How do I bake bread?", "response": "Mix flour and water."}\n{not json\n')
+    with pytest.raises(HarnessError, match=r"train\.jsonl:2: invalid JSON"):
+        training_prompts([data])
