@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -117,12 +118,41 @@ def latest(registry: str | Path, name: str) -> Path | None:
     return found[-1] if found else None
 
 
+_OWNER = ".publishing-pid"  # inside a publish's temp folder: which process is filling it
+_ORPHAN_AGE = 3600.0  # seconds after which a temp folder with no owner file is abandoned
+
+
+def clean_orphans(registry: Path) -> list[Path]:
+    """Remove the temp folders of publishes that were killed (their process is gone): they are
+    never visible as adapters, but would otherwise stay forever. Returns what was removed."""
+    import time
+
+    removed = []
+    for folder in registry.glob(".*.publish-*"):
+        try:
+            pid = int((folder / _OWNER).read_text())
+            os.kill(pid, 0)  # raises if no such process
+            continue  # a publish in progress
+        except (OSError, ValueError):
+            try:
+                if not (folder / _OWNER).exists() and time.time() - folder.stat().st_mtime < _ORPHAN_AGE:
+                    continue  # just created by a publish that has not written its owner yet
+            except OSError:
+                continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+        print(f"note: removed {folder}, left by a publish that was interrupted", file=sys.stderr)
+    return removed
+
+
 def publish(adapter_dir: str | Path, registry: str | Path, name: str, manifest: dict[str, Any]) -> Path:
     """Copy the adapter and its manifest into the next free ``registry/name/vN``, atomically."""
     adapter_dir, registry = Path(adapter_dir), Path(registry)
     check_name(name)
     registry.mkdir(parents=True, exist_ok=True)
+    clean_orphans(registry)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.publish-", dir=registry))
+    (tmp / _OWNER).write_text(str(os.getpid()))
     try:
         for item in sorted(adapter_dir.iterdir()):
             if item.name in (MANIFEST,) or item.name.startswith("."):
@@ -134,6 +164,7 @@ def publish(adapter_dir: str | Path, registry: str | Path, name: str, manifest: 
         if sha256_file(tmp / WEIGHTS) != manifest["adapter"]["weights_sha256"]:
             raise HarnessError(f"adapter {adapter_dir}: the weights changed while the gate was running; run it again")
         tmp.chmod(0o755)  # mkdtemp makes it private; a published adapter is an ordinary readable folder
+        (tmp / _OWNER).unlink()
         (registry / name).mkdir(exist_ok=True)
         while True:  # another gate may publish the same name concurrently: take the next free number
             last = latest(registry, name)

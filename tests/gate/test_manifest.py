@@ -141,3 +141,37 @@ def test_registry_name_defaults_to_training_run_name_made_safe(tmp_path):
     (adapter / "training.json").write_text(json.dumps({"name": "demo sft/refusals"}))
     assert adapter_name(adapter, None) == "demo-sft-refusals"
     assert adapter_name(adapter, "mine") == "mine"
+
+
+def test_a_publish_killed_midway_leaves_an_orphan_that_the_next_publish_removes(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    adapter = fake_adapter(tmp_path / "cand")
+    registry = tmp_path / "adapters"
+    reg.publish(adapter, registry, "demo", manifest_for(adapter))
+    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import json, shutil, time
+        from harness.gate import manifest as reg
+        shutil.copy2 = lambda *a, **k: time.sleep(600)  # hang mid-copy, as a slow disk or a kill would leave it
+        doc = json.loads({json.dumps(json.dumps(manifest_for(adapter)))})
+        reg.publish({str(adapter)!r}, {str(registry)!r}, "demo", doc)
+        """)])
+    try:
+        deadline = time.time() + 60
+        while not list(registry.glob(".demo.publish-*/" + reg._OWNER)) and time.time() < deadline:
+            time.sleep(0.1)
+        assert list(registry.glob(".demo.publish-*")), "the child never started publishing"
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    orphans = list(registry.glob(".demo.publish-*"))
+    assert len(orphans) == 1  # killed: its temp folder stays, invisible to the registry
+    assert [p.name for p in sorted((registry / "demo").iterdir())] == ["v1"]
+    second = reg.publish(adapter, registry, "demo", manifest_for(adapter))
+    assert second.name == "v2" and not list(registry.glob(".*"))  # the orphan is gone, nothing half-written
+    assert reg.verify_adapter(second, "b" * 64)["version"] == "v2"
