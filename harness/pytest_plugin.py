@@ -64,10 +64,10 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
-def pytest_report_collectionfinish(config: pytest.Config) -> str | None:
-    """One line when YAML files were seen but none was taken as a suite, and how to include them."""
+def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> str | None:
+    """One line when nothing was collected but YAML files were seen, and how to include them."""
     state = config.stash[STATE]
-    if state.collected_files or not state.skipped_yaml:
+    if items or state.collected_files or not state.skipped_yaml:
         return None
     folders = sorted({p.parent.name for p in state.skipped_yaml})
     return (f"adapter-harness: {len(state.skipped_yaml)} YAML file(s) seen, none collected as a suite: suites are "
