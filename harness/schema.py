@@ -16,7 +16,7 @@ LM_EVAL_TASK = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # no .inf / .nan thresholds or settings
 
 
 class Generation(Strict):

@@ -137,6 +137,8 @@ def add_synth_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
 def cmd_synth(args: argparse.Namespace) -> int:
     from harness.training.synth import answer_pairs, generate, write_jsonl
 
+    if Path(args.out).is_dir():
+        raise_usage(f"--out {args.out} is a directory; give the JSONL file to write, e.g. {Path(args.out) / 'pairs.jsonl'}")
     if args.answers_from:
         try:
             pairs = answer_pairs(args.answers_from, seed=args.seed)

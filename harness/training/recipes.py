@@ -37,7 +37,8 @@ SOURCES = ("truthfulqa-train",)
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # allow_inf_nan=False: 'epochs: .inf' or a NaN learning rate is an error at validation, not a crash later
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class LoraSection(Strict):

@@ -108,8 +108,13 @@ def train(
         for warning in f.skipped:
             print(f"warning: skipped bad row: {warning}", file=sys.stderr)
     init = Path(init_adapter) if init_adapter else (recipe.resolve(recipe.init_adapter) if recipe.init_adapter else None)
-    if init is not None and not (init / "adapter_config.json").is_file():
-        raise HarnessError(f"init_adapter: no adapter at {init} (adapter_config.json missing); train that adapter first")
+    if init is not None:
+        from harness.backends.hf.loading import check_adapter_dir
+
+        try:  # the same checks as every adapter load: a PEFT config and safetensors weights (never a pickle)
+            check_adapter_dir(str(init))
+        except HarnessError as exc:
+            raise HarnessError(f"init_adapter: {exc}; train that adapter first or point at a safetensors adapter") from None
     stamp = _stamp(recipe, files, init, max_steps)
     resume_from = _prepare_checkpoints(ckpt, stamp, resume)
 

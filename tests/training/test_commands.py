@@ -69,3 +69,29 @@ def test_synth_refuses_more_pairs_than_it_can_make(tmp_path):
     with pytest.raises(HarnessError, match="distinct prompts"):
         run(["synth", "--out", str(tmp_path / "x.jsonl"), "--n", "100000"])
     assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_synth_out_that_is_a_directory_is_refused_before_any_work(tmp_path, capsys):
+    from harness.cli import main
+
+    assert main(["synth", "--out", str(tmp_path), "--n", "3"]) == 2
+    assert f"--out {tmp_path} is a directory; give the JSONL file to write" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_a_pickle_init_adapter_is_refused_before_training(tmp_path):
+    import json
+
+    from harness.errors import HarnessError
+    from harness.training.recipes import load_recipe
+    from harness.training.run import train
+
+    adapter = tmp_path / "pickled"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA"}))
+    (adapter / "adapter_model.bin").write_bytes(b"\\x80\\x04not really a pickle")
+    (tmp_path / "d.jsonl").write_text('{"prompt": "hi", "response": "hello"}\n')
+    (tmp_path / "r.yaml").write_text("name: t\nmethod: sft\ndata: [d.jsonl]\ntrain: {max_steps: 1}\n")
+    with pytest.raises(HarnessError, match="pickle adapter weights are refused"):
+        train(load_recipe(tmp_path / "r.yaml"), tmp_path / "out", init_adapter=str(adapter))
+    assert not (tmp_path / "out").exists()

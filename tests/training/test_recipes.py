@@ -126,3 +126,10 @@ def test_maps_onto_trl_and_peft_configs(tmp_path):
     assert isinstance(args, DPOConfig)
     assert args.beta == 0.3 and args.loss_type == ["sigmoid"] and args.max_steps == -1 and args.num_train_epochs == 2
     assert args.bf16 is False and args.use_cpu is True and args.train_sampling_strategy == "random"
+
+
+def test_infinite_or_nan_settings_are_refused_with_their_line(tmp_path):
+    message = error_of(tmp_path, SFT.replace("max_steps: 3,", "epochs: .inf,"))
+    assert ":8: train.epochs: Input should be a finite number" in message
+    message = error_of(tmp_path, SFT.replace("max_steps: 3,", "learning_rate: .nan,"))
+    assert ":8: train.learning_rate: Input should be a finite number" in message
