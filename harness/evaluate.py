@@ -115,6 +115,10 @@ def evaluate_many(
                 result.stored_id = store.save(result, baseline_run=base_result.stored_id)
         except HarnessError as exc:
             print(f"warning: runs not saved to the run store: {exc}", file=sys.stderr)
+            for result in results:
+                result.stored_id = None
+            for run in (base_result, *results):
+                run.store_error = str(exc)
     return results, base_result
 
 

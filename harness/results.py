@@ -178,6 +178,7 @@ class RunResult:
     harness_version: str
     baseline: ModelIdentity | None = None
     stored_id: int | None = field(default=None, compare=False)  # its id in the run store, once saved
+    store_error: str | None = field(default=None, compare=False)  # why saving it failed, if it did
 
     @property
     def passed(self) -> bool:

@@ -256,6 +256,11 @@ def run_gate_many(
     results = []
     for adapter_dir, adapter_label, candidate in zip(adapter_dirs, names, runs):
         published = None
+        if candidate.passed and candidate.store_error:
+            # an accepted adapter is published only with its evidence on record
+            raise HarnessError(f"{adapter_dir} passed, but its run could not be saved to the run store "
+                               f"({candidate.store_error}); nothing was published. Repair or move the store "
+                               "(harness runs shows where; ADAPTER_HARNESS_STORE points elsewhere) and run the gate again")
         if candidate.passed:
             doc = build_manifest(adapter_dir, adapter_label, candidate, base_run, baseline, suite_paths)
             published = registry.publish(adapter_dir, registry_dir, adapter_label, doc)

@@ -149,9 +149,12 @@ def publish(adapter_dir: str | Path, registry: str | Path, name: str, manifest: 
     """Copy the adapter and its manifest into the next free ``registry/name/vN``, atomically."""
     adapter_dir, registry = Path(adapter_dir), Path(registry)
     check_name(name)
-    registry.mkdir(parents=True, exist_ok=True)
-    clean_orphans(registry)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.publish-", dir=registry))
+    try:
+        registry.mkdir(parents=True, exist_ok=True)
+        clean_orphans(registry)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name}.publish-", dir=registry))
+    except PermissionError:
+        raise HarnessError(f"the registry {registry} is not writable; fix its permissions or pass --registry DIR") from None
     (tmp / _OWNER).write_text(str(os.getpid()))
     try:
         for item in sorted(adapter_dir.iterdir()):

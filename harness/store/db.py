@@ -40,6 +40,10 @@ def store_disabled() -> bool:
     return os.environ.get(ENV, "").strip().lower() in ("off", "none", "0", "false")
 
 
+def _writable(path: Path) -> bool:
+    return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
 @contextmanager
 def connect(path: Path, *, create: bool) -> Iterator[sqlite3.Connection]:
     """A checked connection to the store at ``path``; every SQLite failure becomes a StoreError.
@@ -62,6 +66,10 @@ def connect(path: Path, *, create: bool) -> Iterator[sqlite3.Connection]:
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             raise StoreError(f"{path}: run store stayed locked by another process for {BUSY_TIMEOUT_S:.0f} s") from None
+        if "readonly" in str(exc) or "read-only" in str(exc) or not _writable(path):
+            raise StoreError(f"{path}: run store is not writable (check the permissions of the file and of its "
+                             f"folder {path.parent}, where SQLite writes its journal); or set {ENV} to another "
+                             "file") from None
         raise StoreError(f"{path}: run store is damaged or unreadable ({exc})") from None
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path}: run store is damaged or not an SQLite file ({exc}); "

@@ -29,3 +29,23 @@ def test_a_scorer_that_raises_rejects_and_is_named(tmp_path, monkeypatch):
     assert any("case broken could not be scored: scorer 'boom_gate:boom' raised ValueError: bad input" in line
                for line in lines), lines
     sys.modules.pop("boom_gate", None)
+
+
+def test_runs_that_could_not_be_stored_carry_the_reason(monkeypatch, tmp_path):
+    # The gate publishes nothing whose run is not on record; evaluate_many marks such runs.
+    import harness.evaluate as ev
+    from harness.errors import HarnessError
+    from harness.store import RunStore
+
+    monkeypatch.setenv("ADAPTER_HARNESS_STORE", str(tmp_path / "runs.sqlite3"))
+    monkeypatch.setattr(ev, "_load", lambda spec, **k: FakeBackend(lambda p: "fine", name=str(spec.adapter)))
+
+    def broken(self, run, **k):
+        raise HarnessError("runs.sqlite3: run store is damaged")
+
+    monkeypatch.setattr(RunStore, "save", broken)
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\ncases:\n  - {id: a, prompt: hi, checks: [{length: {max_words: 5}}]}\n"
+                    "thresholds:\n  - {metric: pass_rate, min: 0.5}\n")
+    runs, base = ev.evaluate_many([load_suite(path)], [ev.ModelSpec(None, "a")], ev.ModelSpec(None, None), progress=False)
+    assert runs[0].passed and runs[0].stored_id is None and "damaged" in runs[0].store_error

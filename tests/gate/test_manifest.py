@@ -175,3 +175,14 @@ def test_a_publish_killed_midway_leaves_an_orphan_that_the_next_publish_removes(
     second = reg.publish(adapter, registry, "demo", manifest_for(adapter))
     assert second.name == "v2" and not list(registry.glob(".*"))  # the orphan is gone, nothing half-written
     assert reg.verify_adapter(second, "b" * 64)["version"] == "v2"
+
+
+def test_a_registry_that_is_not_writable_is_a_clear_error(tmp_path, monkeypatch):
+    adapter = fake_adapter(tmp_path / "cand")
+
+    def denied(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(reg.tempfile, "mkdtemp", denied)
+    with pytest.raises(HarnessError, match=r"the registry .*adapters is not writable"):
+        reg.publish(adapter, tmp_path / "adapters", "demo", manifest_for(adapter))

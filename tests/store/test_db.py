@@ -159,3 +159,18 @@ def test_two_processes_writing_at_once_lose_and_corrupt_nothing(tmp_path):
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
+
+
+def test_a_read_only_store_says_so_and_where(tmp_path, monkeypatch):
+    # Root ignores permission bits (CI runs as root), so the error path is faked at SQLite's answer.
+    import sqlite3
+
+    from harness.store import db
+
+    def readonly(conn, path):
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(db, "_prepare", readonly)
+    with pytest.raises(db.StoreError, match=r"runs\.sqlite3: run store is not writable \(check the permissions"):
+        with db.connect(tmp_path / "runs.sqlite3", create=True):
+            pass
