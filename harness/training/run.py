@@ -114,7 +114,8 @@ def train(
         try:  # the same checks as every adapter load: a PEFT config and safetensors weights (never a pickle)
             check_adapter_dir(str(init))
         except HarnessError as exc:
-            raise HarnessError(f"init_adapter: {exc}; train that adapter first or point at a safetensors adapter") from None
+            raise HarnessError(f"init_adapter: no adapter at {init}: {exc}; train that adapter first or point at "
+                               "a safetensors adapter") from None
     stamp = _stamp(recipe, files, init, max_steps)
     resume_from = _prepare_checkpoints(ckpt, stamp, resume)
 
