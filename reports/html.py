@@ -100,6 +100,7 @@ def render_html(report: Report) -> str:
         "base_label": report.baseline.identity.label() if has_baseline else "",
         "accepted": report.accepted,
         "reasons": report.reasons,
+        "notes": report.notes,
         "suites": report.suites,
         "suite_verdicts": suite_verdicts,
         "charts": charts,

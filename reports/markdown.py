@@ -29,6 +29,7 @@ def render_markdown(report: Report, *, html_path: str | None = None) -> str:
     word = "✅ ACCEPTED" if report.accepted else "❌ REJECTED"
     against = f" vs {md(report.baseline.identity.label())}" if has_baseline else " (single run, no baseline)"
     lines = [f"### adapter-harness: {word}", "", f"Candidate {md(report.candidate.identity.label())}{against}.", ""]
+    lines += [f"> ⚠ {md(note, 300)}" for note in report.notes] + ([""] if report.notes else [])
     if has_baseline:
         counts = [(s, report.count(s)) for s in ("regression", "improvement", "unchanged", "new", "removed")]
         lines += [" · ".join(f"{n} {s}{'s' if n != 1 and s in ('regression', 'improvement') else ''}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from harness.errors import HarnessError
@@ -86,6 +87,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         out, store.load(cand_info.id), store.load(base_info.id) if base_info else None,
         summary=args.summary, candidate_info=cand_info, baseline_info=base_info,
     )
+    for note in report.notes:  # two runs that are not fully comparable: said loudly, and in the report
+        print(f"warning: {note}", file=sys.stderr)
     against = f"run {base_info.id} ({base_info.label()})" if base_info else "no baseline (single-run report)"
     print(f"candidate: run {cand_info.id} ({cand_info.label()})\nbaseline:  {against}")
     print(f"verdict:   {'ACCEPTED' if report.accepted else 'REJECTED'}")

@@ -120,3 +120,25 @@ def test_a_metric_with_one_paired_case_says_too_few_for_a_test():
 
     assert MetricRow("similarity", 0.5, 0.6, True, None, 1).test_text == "too few paired cases (1) for a test"
     assert MetricRow("similarity", None, 0.6, True, None, 0).test_text == "no paired cases"
+
+
+def test_runs_of_different_suites_or_suite_versions_are_said_to_be_not_fully_comparable():
+    from harness.store import RunInfo
+    from reports import build_report, render_html, render_markdown
+
+    baseline, candidate = runs()
+    extra = copy.deepcopy(candidate.suites["suites/politeness.yaml"])
+    candidate.suites["suites/new.yaml"] = extra
+    dropped = next(iter(candidate.suites["suites/refusals.yaml"].cases))
+    del candidate.suites["suites/refusals.yaml"].cases[dropped]
+
+    def info(run_id, sha):
+        return RunInfo(run_id, "2026-12-06", "m", None, "fail", (), 1.0, "0", suite_sha256={"suites/refusals.yaml": sha})
+
+    report = build_report(candidate, baseline, candidate_info=info(2, "b" * 64), baseline_info=info(1, "a" * 64))
+    text = "\n".join(report.notes)
+    assert "suites only in the candidate run (no baseline to compare with): suites/new.yaml" in text
+    assert "suites/refusals.yaml changed between the runs (sha256 aaaaaaaaaaaa… then, bbbbbbbbbbbb… now)" in text
+    assert "suites/refusals.yaml: 1 case(s) scored by one run only; paired tests use the" in text
+    assert "The two runs are not fully comparable." in render_html(report)
+    assert "> ⚠ suites only in the candidate run" in render_markdown(report)

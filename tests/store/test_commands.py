@@ -86,3 +86,16 @@ def test_report_errors(stored, tmp_path, argv, message):
 def test_report_needs_an_html_file_name(stored, tmp_path):
     with pytest.raises(HarnessError, match=r"name it \*\.html"):
         run_cli("report", "--store", str(stored), "--out", str(tmp_path / "x.pdf"))
+
+
+def test_report_of_runs_with_different_suites_warns_loudly(tmp_path, capsys):
+    path = tmp_path / "runs.sqlite3"
+    store = RunStore(path)
+    baseline, candidate = runs()
+    del baseline.suites["suites/politeness.yaml"]  # the baseline never ran that suite
+    base = store.save(baseline)
+    store.save(candidate, baseline_run=base)
+    assert run_cli("report", "--store", str(path), "--out", str(tmp_path / "r.html")) == 0
+    err = capsys.readouterr().err
+    assert "warning: suites only in the candidate run (no baseline to compare with): suites/politeness.yaml" in err
+    assert "The two runs are not fully comparable." in (tmp_path / "r.html").read_text()
