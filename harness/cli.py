@@ -36,6 +36,7 @@ def load_suites(paths: Sequence[str]) -> list[Suite]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.evaluate import ModelSpec, baseline_spec, evaluate
+    from harness.metrics import split_key
     from harness.table import case_report, run_table
 
     suites = load_suites(args.suites)
@@ -56,7 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if failed:  # which cases to look at, under each threshold that fails
         print("\nfailing thresholds:")
         for s, t in failed:
-            print(f"  {s.name} {t.rule}: failing cases: {s.failing_cases(t.key.partition('@')[2] or None) or 'none'}")
+            print(f"  {s.name} {t.rule}: failing cases: {s.failing_cases(split_key(t.key)[1]) or 'none'}")
     decided = [(s.name, t) for s in run.suites.values() for t in s.thresholds if t.decision]
     if decided:  # how each regression check was decided, with the numbers
         print("\nregression decisions:")

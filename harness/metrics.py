@@ -19,6 +19,16 @@ class ExternalMetric:
     n: int  # documents it was computed over (shown where a threshold reports 'over N cases')
 
 
+def split_key(key: str) -> tuple[str, str | None]:
+    """A threshold key 'metric@tag' as (metric, tag or None).
+
+    >>> split_key("refusal_rate@benign"), split_key("pass_rate")
+    (('refusal_rate', 'benign'), ('pass_rate', None))
+    """
+    metric, _, tag = key.partition("@")
+    return metric, tag or None
+
+
 def case_metrics(case: CaseResult) -> dict[str, float]:
     """One case's metric values: pass_rate, each check's value under its name, and Score.metrics.
 

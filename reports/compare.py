@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from harness.metrics import case_metrics, paired_values, regression_evidence
+from harness.metrics import case_metrics, paired_values, regression_evidence, split_key
 from harness.results import CaseResult, RunResult, SuiteResult, ThresholdResult
 from harness.stats import CONFIDENCE
 from reports.stats import BootstrapCI, McNemar, paired_test
@@ -141,11 +141,6 @@ def _pairs(view: SuiteView) -> list[CasePair]:
     return [CasePair(view.name, view.path, i, base_cases.get(i), cand_cases.get(i)) for i in ids]
 
 
-def _split_key(key: str) -> tuple[str, str | None]:
-    metric, _, tag = key.partition("@")
-    return metric, tag or None
-
-
 def _metric_rows(view: SuiteView) -> list[MetricRow]:
     cand, base = view.cand, view.base
     directions = {t.key: t.higher_is_better for t in cand.thresholds}
@@ -155,7 +150,7 @@ def _metric_rows(view: SuiteView) -> list[MetricRow]:
                 for p in view.pairs if p.base is not None and p.cand is not None]
     rows = []
     for key in dict.fromkeys([*cand.metrics, *base_metrics]):
-        metric, tag = _split_key(key)
+        metric, tag = split_key(key)
         direction = directions.get(key)
         if direction is None and (metric == "pass_rate" or metric in scorer_names):
             direction = True  # pass rate and scorer values are in [0, 1] with 1 = best
@@ -177,8 +172,7 @@ def _thresholds(cand: SuiteResult, base: SuiteResult | None) -> list[tuple[Thres
         base_value = base.metrics.get(t.key) if base is not None and not base.skipped else t.baseline
         regressed = False
         if base_value is not None and t.value is not None:
-            metric, _, tag = t.key.partition("@")
-            pairs = paired_values(list(base.cases.values()), list(cand.cases.values()), metric, tag or None) \
+            pairs = paired_values(list(base.cases.values()), list(cand.cases.values()), *split_key(t.key)) \
                 if base is not None and not base.skipped else None
             upper, decision = regression_evidence(base_value, t.value, pairs, t.higher_is_better, t.max_regression,
                                                   CONFIDENCE)

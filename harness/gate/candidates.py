@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from harness.metrics import paired_values
+from harness.metrics import paired_values, split_key
 from harness.results import RunResult, SuiteResult, ThresholdResult
 from harness.stats import holm, noninferiority
 
@@ -40,7 +40,7 @@ def holm_adjust(candidates: list[RunResult], baseline: RunResult, confidence: fl
                 ok = holds[tested.index(i)]
                 level = alpha / (len(tested) - rank)
                 adjusted = noninferiority(paired_values(list(base_suite.cases.values()), list(suite.cases.values()),
-                                                        *_metric_tag(key)),
+                                                        *split_key(key)),
                                           higher_is_better=t.higher_is_better, allowance=t.max_regression,
                                           confidence=1 - level)
                 upper = adjusted.upper if ok else max(adjusted.upper, t.max_regression + 1e-6)
@@ -49,11 +49,6 @@ def holm_adjust(candidates: list[RunResult], baseline: RunResult, confidence: fl
                 decision = (f"drop {tests[i].drop:+.3f}, p = {tests[i].p_value:.3f} vs Holm level {level:.4f} "
                             f"(rank {rank + 1} of {len(tested)} candidates, family-wise {confidence:.0%}): {verdict}")
                 suite.thresholds[suite.thresholds.index(t)] = replace(t, drop_upper=upper, decision=decision)
-
-
-def _metric_tag(key: str) -> tuple[str, str | None]:
-    metric, _, tag = key.partition("@")
-    return metric, tag or None
 
 
 def _threshold(suite: SuiteResult | None, index: int, key: str) -> ThresholdResult | None:
@@ -66,7 +61,7 @@ def _threshold(suite: SuiteResult | None, index: int, key: str) -> ThresholdResu
 def _test(base: SuiteResult, cand: SuiteResult, t: ThresholdResult):
     if t.baseline is None or t.value is None:
         return None
-    pairs = paired_values(list(base.cases.values()), list(cand.cases.values()), *_metric_tag(t.key))
+    pairs = paired_values(list(base.cases.values()), list(cand.cases.values()), *split_key(t.key))
     return noninferiority(pairs, higher_is_better=t.higher_is_better, allowance=t.max_regression)
 
 
