@@ -63,6 +63,24 @@ class ModelIdentity:
 
 
 @runtime_checkable
+class RendersPrompts(Protocol):
+    """An optional backend capability: a prompt as the model sees it (its chat template applied)."""
+
+    def render(self, prompt: Prompt) -> str: ...
+
+
+def capability(backend: object, protocol: type) -> object | None:
+    """The layer of ``backend`` that implements the optional ``protocol``, None when none does.
+
+    Wrappers (the result cache) keep the backend they wrap in ``inner``.
+    """
+    layer: object | None = backend
+    while layer is not None and not isinstance(layer, protocol):
+        layer = getattr(layer, "inner", None)
+    return layer
+
+
+@runtime_checkable
 class Backend(Protocol):
     identity: ModelIdentity
 

@@ -129,6 +129,9 @@ class SuiteResult:
     metrics: dict[str, float] = field(default_factory=dict)
     thresholds: list[ThresholdResult] = field(default_factory=list)
     skipped: str | None = None
+    # The first case's prompt as the model saw it (chat template applied), when the backend can say:
+    # two runs of one suite with different renderings were not asked the same questions.
+    rendered_prompt: str | None = None
 
     def failing_cases(self, tag: str | None = None, limit: int = 10) -> str:
         """The ids of the failing cases (those with ``tag``), at most ``limit`` shown: 'a, b … (+3)'."""
@@ -164,6 +167,7 @@ class SuiteResult:
             "path": self.path,
             "verdict": self.verdict,
             "skipped": self.skipped,
+            "rendered_prompt": self.rendered_prompt,
             "metrics": self.metrics,
             "thresholds": [t.to_dict() for t in self.thresholds],
             "cases": [c.to_dict() for c in self.cases.values()],

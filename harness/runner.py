@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from harness import __version__
-from harness.backend import Backend, GenerationRequest, LoglikelihoodRequest, Prompt
+from harness.backend import Backend, GenerationRequest, LoglikelihoodRequest, Prompt, RendersPrompts, capability
 from harness.errors import HarnessError
 from harness.metrics import ExternalMetric, check_thresholds, suite_metrics
 from harness.results import CaseResult, CheckResult, RunResult, SuiteResult
@@ -57,6 +57,11 @@ def run_suites(
     results: dict[str, SuiteResult] = {}
     for suite in suites:
         results[suite.path] = SuiteResult(suite.name, suite.path, skipped=suite.skip_reason)
+    renderer: Any = capability(backend, RendersPrompts)
+    if renderer is not None:
+        for plan in plans:
+            if results[plan.suite.path].rendered_prompt is None:
+                results[plan.suite.path].rendered_prompt = renderer.render(plan.prompt)
     _prepare_scorers(plans, outputs)
     for plan in plans:
         output = outputs[plan.generation] if plan.generation is not None else None
@@ -165,10 +170,8 @@ def score_check(check: Check, inp: ScoreInput) -> Score:
 
 def _lm_eval_metrics(suite: Suite, backend: Backend) -> dict[str, ExternalMetric]:
     """Run the suite's 'lm_eval:' tasks on the model the backend already holds."""
-    inner: Any = backend
-    while not isinstance(inner, LmEvalCapable) and getattr(inner, "inner", None) is not None:
-        inner = inner.inner  # wrappers such as the result cache keep the real backend here
-    if not isinstance(inner, LmEvalCapable):
+    inner: Any = capability(backend, LmEvalCapable)
+    if inner is None:
         raise HarnessError(
             f"{suite.path}: the suite lists lm-eval tasks, but backend {type(backend).__name__} cannot run "
             "them (it has no lm_eval_model()); use the Hugging Face backend"

@@ -76,4 +76,8 @@ def comparability_notes(candidate: RunResult, baseline: RunResult, candidate_inf
         if cand_ids != base_ids and cand_ids and base_ids:
             notes.append(f"{path}: {len(cand_ids ^ base_ids)} case(s) scored by one run only; paired tests use "
                          f"the {len(cand_ids & base_ids)} cases both scored")
+        rendered_c, rendered_b = candidate.suites[path].rendered_prompt, baseline.suites[path].rendered_prompt
+        if rendered_c and rendered_b and rendered_c != rendered_b:
+            notes.append(f"{path}: the two runs rendered their prompts differently (another chat template or "
+                         "tokenizer); the models were not given the same text. See the rendered prompt per suite")
     return notes

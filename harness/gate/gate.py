@@ -50,7 +50,8 @@ def adapter_name(adapter_dir: Path, name: str | None) -> str:
 def applied_check(model: str | None, adapter: str, *, batch_size: int = 8) -> tuple[str | None, float, float]:
     """(base weights sha256, base log-prob, adapter log-prob) of the canary; refuses a no-op adapter.
 
-    Also verifies the adapter's integrity against the base model actually loaded.
+    Loading the adapter verifies its integrity against the base model actually loaded
+    (``harness.integrity.verify_adapter``, as every adapter load does).
     """
     import gc
 
@@ -63,8 +64,7 @@ def applied_check(model: str | None, adapter: str, *, batch_size: int = 8) -> tu
     base_lp = base.loglikelihood(request)[0]
     del base
     gc.collect()
-    registry.verify_adapter(adapter, base_sha)
-    tuned = load_backend(model, adapter, batch_size=batch_size, progress=False)
+    tuned = load_backend(model, adapter, batch_size=batch_size, progress=False)  # verifies the adapter's integrity
     tuned_lp = tuned.loglikelihood(request)[0]
     del tuned
     gc.collect()
@@ -139,7 +139,11 @@ def build_manifest(adapter_dir: Path, name: str, candidate: RunResult, baseline:
         "version": None,  # set when published
         "verdict": "accepted",
         "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        # the tokenizer / chat template hash it was trained with (else the one it was evaluated with):
+        # every later load refuses a model that would render its prompts differently
         "base_model": {"id": ident.model, "weights_sha256": ident.model_sha256,
+                       "tokenizer_sha256": (info.get("base_model") or {}).get("tokenizer_sha256")
+                       or ident.tokenizer_sha256,
                        "training_id": (info.get("base_model") or {}).get("id")},
         "adapter": {"source": str(adapter_dir), "weights_sha256": registry.sha256_file(adapter_dir / registry.WEIGHTS)},
         "baseline": {"kind": baseline_label, "model": baseline.identity.label() if baseline else None,
@@ -247,8 +251,6 @@ def run_gate_many(
     for adapter_dir in adapter_dirs:
         base_sha, base_lp, tuned_lp = applied_check(model, str(adapter_dir), batch_size=batch_size)
         _say(f"applied-check passed for {adapter_dir}: canary log-prob {base_lp:.3f} (base) -> {tuned_lp:.3f}", progress)
-        if base_spec.adapter:
-            registry.verify_adapter(base_spec.adapter, base_sha)
 
     runs, base_run = evaluate_many(loaded, [ModelSpec(model, str(d)) for d in adapter_dirs], base_spec,
                                    batch_size=batch_size, progress=progress, no_cache=no_cache)

@@ -8,7 +8,6 @@ half-written version behind.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -19,81 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.integrity import MANIFEST, WEIGHTS, read_manifest, sha256_file, verify_adapter
 
-MANIFEST = "manifest.json"
-WEIGHTS = "adapter_model.safetensors"
+__all__ = ["MANIFEST", "WEIGHTS", "read_manifest", "sha256_file", "verify_adapter", "check_name", "versions",
+           "latest", "clean_orphans", "publish"]
 _VERSION = re.compile(r"^v(\d+)$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 22):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def read_manifest(adapter_dir: str | Path) -> dict[str, Any] | None:
-    """The adapter's manifest, None if it has none; a broken one is an error."""
-    path = Path(adapter_dir) / MANIFEST
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise HarnessError(f"{path}: unreadable manifest ({exc}); re-run the gate to publish it again") from None
-    if not isinstance(data, dict):
-        raise HarnessError(f"{path}: a manifest is a JSON object")
-    return data
-
-
-def verify_adapter(adapter_dir: str | Path, base_sha256: str | None = None) -> dict[str, Any] | None:
-    """Refuse an adapter whose weights differ from its manifest, or that was trained on another base.
-
-    ``base_sha256`` is the weights hash of the base model about to be loaded (None: not checked).
-    The base recorded in ``manifest.json`` (or, for a freshly trained adapter without one, in
-    ``training.json``) must match it. Returns the manifest (None when there is none).
-    """
-    adapter_dir = Path(adapter_dir)
-    manifest = read_manifest(adapter_dir)
-    recorded_base = None
-    if manifest is not None:
-        expected = (manifest.get("adapter") or {}).get("weights_sha256")
-        weights = adapter_dir / WEIGHTS
-        if not weights.is_file():
-            raise HarnessError(f"adapter {adapter_dir}: {WEIGHTS} is missing although {MANIFEST} lists it")
-        if not expected:
-            raise HarnessError(f"{adapter_dir / MANIFEST}: no adapter.weights_sha256; the manifest is incomplete")
-        actual = sha256_file(weights)
-        if actual != expected:
-            raise HarnessError(
-                f"adapter {adapter_dir}: {WEIGHTS} does not match its manifest (sha256 {actual[:12]}… "
-                f"!= {expected[:12]}…): the weights were modified or corrupted after the gate accepted them; "
-                "refusing to load"
-            )
-        recorded_base = (manifest.get("base_model") or {}).get("weights_sha256")
-    else:
-        recorded_base = _training_base_sha(adapter_dir)
-    if base_sha256 and recorded_base and recorded_base != base_sha256:
-        base_id = ((manifest or {}).get("base_model") or {}).get("id") or "another model"
-        raise HarnessError(
-            f"adapter {adapter_dir} was trained on another base model ({base_id}, weights sha256 "
-            f"{recorded_base[:12]}…) than the one being loaded (sha256 {base_sha256[:12]}…); "
-            "load it with the base model it was trained on"
-        )
-    return manifest
-
-
-def _training_base_sha(adapter_dir: Path) -> str | None:
-    path = adapter_dir / "training.json"
-    if not path.is_file():
-        return None
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-        return (info.get("base_model") or {}).get("weights_sha256")
-    except (OSError, ValueError, AttributeError):
-        return None
 
 
 def check_name(name: str) -> str:

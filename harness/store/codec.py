@@ -79,9 +79,9 @@ def insert_run(conn: sqlite3.Connection, run: RunResult, *, created_at: str, bas
     for pos, (path, suite) in enumerate(run.suites.items()):
         sha, generation = suite_file_info(path)
         conn.execute(
-            "INSERT INTO suites VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO suites VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (run_id, path, pos, suite.name, sha, dumps(generation) if generation is not None else None,
-             suite.skipped, dumps(suite.metrics), suite.verdict),
+             suite.skipped, dumps(suite.metrics), suite.verdict, suite.rendered_prompt),
         )
         conn.executemany(
             "INSERT INTO thresholds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -125,7 +125,8 @@ def read_run(conn: sqlite3.Connection, run_id: int) -> RunResult | None:
         scores.setdefault((s["suite_path"], s["case_id"]), []).append(CheckResult(s["check"], score))
     suites: dict[str, SuiteResult] = {}
     for s in conn.execute("SELECT * FROM suites WHERE run_id = ? ORDER BY position", (run_id,)):
-        suites[s["path"]] = SuiteResult(s["name"], s["path"], metrics=json.loads(s["metrics"]), skipped=s["skipped"])
+        suites[s["path"]] = SuiteResult(s["name"], s["path"], metrics=json.loads(s["metrics"]), skipped=s["skipped"],
+                                        rendered_prompt=s["rendered_prompt"])
     for t in conn.execute("SELECT * FROM thresholds WHERE run_id = ? ORDER BY suite_path, position", (run_id,)):
         suites[t["suite_path"]].thresholds.append(ThresholdResult(
             t["key"], t["rule"], t["line"], t["value"], t["n_cases"], bool(t["holds"]),

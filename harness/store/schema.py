@@ -122,8 +122,14 @@ ALTER TABLE cases ADD COLUMN samples TEXT NOT NULL DEFAULT '[]';  -- JSON list o
 ALTER TABLE cases ADD COLUMN pass_fraction REAL;
 """
 
+# v5: each suite's first prompt as the model saw it (its chat template applied), so a report can
+# show whether two runs rendered their prompts the same way.
+_V5 = """
+ALTER TABLE suites ADD COLUMN rendered_prompt TEXT;
+"""
+
 # MIGRATIONS[i]: SQL that upgrades a store from user_version i to i + 1.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Tables every current store has; a file with other tables only is not ours.

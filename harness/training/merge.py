@@ -46,9 +46,9 @@ def merge(adapter: str | Path, out: str | Path, *, model: str | None = None, for
           progress: bool = True) -> MergeResult:
     """Write base + ``adapter`` merged into ``out`` (see the module docstring)."""
     from harness.backends.hf.adapter_info import recorded_base
-    from harness.backends.hf.loading import check_adapter_dir
+    from harness.backends.hf.loading import check_adapter_dir, tokenizer_sha256
     from harness.backends.hf.merge import check_mergeable, resolve_base, write_merged
-    from harness.gate.manifest import sha256_file, verify_adapter
+    from harness.integrity import sha256_file, verify_adapter
     from harness.training.run import _install
     from harness.training.trainers import versions
 
@@ -59,7 +59,7 @@ def merge(adapter: str | Path, out: str | Path, *, model: str | None = None, for
     check_out(out, force, [adapter_dir])
     base = resolve_base(base_name)
     check_out(out, force, [adapter_dir, base.directory])
-    verify_adapter(adapter_dir, base.weights_sha256)
+    verify_adapter(adapter_dir, base.weights_sha256, tokenizer_sha256(base.directory))
     _say(f"merging {adapter_dir} into {base.name} ...", progress)
 
     out.parent.mkdir(parents=True, exist_ok=True)

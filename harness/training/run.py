@@ -69,21 +69,22 @@ def resolve_base_model(name: str) -> tuple[str, dict[str, Any]]:
         from harness.backends.hf.embedded import ensure_embedded_model
 
         path = ensure_embedded_model()
-        return str(path), {"id": "embedded", "path": str(path), "weights_sha256": _weights_sha(path)}
+        return str(path), {"id": "embedded", "path": str(path), **_hashes(path)}
     path = Path(name).expanduser()
     if path.is_dir():
-        return str(path), {"id": str(path.resolve()), "path": str(path.resolve()), "weights_sha256": _weights_sha(path)}
-    return name, {"id": name, "path": None, "weights_sha256": None}
+        return str(path), {"id": str(path.resolve()), "path": str(path.resolve()), **_hashes(path)}
+    return name, {"id": name, "path": None, "weights_sha256": None, "tokenizer_sha256": None}
 
 
-def _weights_sha(directory: Path) -> str | None:
-    """The same weights hash the backend computes (so the gate can match it), None without safetensors."""
-    from harness.backends.hf.loading import weights_sha256
+def _hashes(directory: Path) -> dict[str, str | None]:
+    """The same weights and tokenizer hashes the backend computes, so every later load can match them."""
+    from harness.backends.hf.loading import tokenizer_sha256, weights_sha256
 
     try:
-        return weights_sha256(directory)
+        weights = weights_sha256(directory)
     except HarnessError:
-        return None
+        weights = None  # no safetensors: nothing to match
+    return {"weights_sha256": weights, "tokenizer_sha256": tokenizer_sha256(directory)}
 
 
 def train(
@@ -116,6 +117,14 @@ def train(
         except HarnessError as exc:
             raise HarnessError(f"init_adapter: no adapter at {init}: {exc}; train that adapter first or point at "
                                "a safetensors adapter") from None
+    model_path, base_identity = resolve_base_model(recipe.base_model)
+    if init is not None:
+        from harness.integrity import verify_adapter
+
+        try:  # manifest hash, trained on this base, with this tokenizer: before any training starts
+            verify_adapter(init, base_identity["weights_sha256"], base_identity["tokenizer_sha256"])
+        except HarnessError as exc:
+            raise HarnessError(f"init_adapter: {exc}") from None
     stamp = _stamp(recipe, files, init, max_steps)
     resume_from = _prepare_checkpoints(ckpt, stamp, resume)
 
@@ -128,11 +137,9 @@ def train(
 
         split = split_heldout(files, recipe.reward_or_default.heldout_fraction, recipe.seed)
         train_files = split.train
-    model_path, base_identity = resolve_base_model(recipe.base_model)
     args = recipe.trainer_args(ckpt, max_steps)
     timer = trainers.step_timer()
-    trainer = trainers.build(recipe, args, model_path, train_files, init, [timer, *(callbacks or [])],
-                             base_sha=base_identity["weights_sha256"])
+    trainer = trainers.build(recipe, args, model_path, train_files, init, [timer, *(callbacks or [])])
     dropped = sum(len(f.rows) for f in train_files) - len(trainer.train_dataset)
     if dropped > 0:  # TRL drops (does not truncate) preference pairs longer than max_length
         print(f"warning: {dropped} training rows are longer than train.max_length={recipe.train.max_length} "
@@ -228,6 +235,14 @@ def _prepare_checkpoints(ckpt: Path, stamp: dict[str, Any], resume: bool) -> str
             "pass --resume to continue it, or delete that folder to start over"
         )
     if resume and existing:
+        complete = [c for c in existing if _complete_checkpoint(c)]
+        for partial in (c for c in existing if c not in complete):
+            # a kill while saving: the Trainer would resume from it and crash, or rotate a complete one away
+            print(f"note: {partial} is incomplete (the run was stopped while saving it); skipping and removing it",
+                  file=sys.stderr)
+            shutil.rmtree(partial, ignore_errors=True)
+        existing = complete
+    if resume and existing:
         try:
             previous = json.loads(stamp_file.read_text())
         except (OSError, ValueError):
@@ -244,6 +259,22 @@ def _prepare_checkpoints(ckpt: Path, stamp: dict[str, Any], resume: bool) -> str
     ckpt.mkdir(parents=True)
     stamp_file.write_text(json.dumps(stamp, indent=2), encoding="utf-8")
     return None
+
+
+def _complete_checkpoint(folder: Path) -> bool:
+    """Saved to the end: the Trainer writes trainer_state.json last, after the weights and optimizer."""
+    try:
+        state = json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
+        weights = next(folder.glob("*.safetensors"), None)
+        if not isinstance(state, dict) or "global_step" not in state or weights is None:
+            return False
+        from safetensors import safe_open
+
+        with safe_open(str(weights), framework="pt"):
+            pass  # a truncated file has a header that points past its end
+        return True
+    except Exception:  # noqa: BLE001 - unreadable in any way means incomplete
+        return False
 
 
 def _file_sha(path: Path) -> str:

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from importlib import metadata
@@ -93,20 +92,15 @@ def load_base(model_path: str, reward: bool = False) -> tuple[Any, Any]:
     return model, tokenizer
 
 
-def _with_adapter(model: Any, init: Path, base_identity_sha: str | None) -> Any:
+def _with_adapter(model: Any, init: Path) -> Any:
+    """``init`` continues training; ``run.train`` verified its integrity against this base already."""
     from peft import PeftModel
 
-    meta = init / "training.json"
-    if meta.is_file() and base_identity_sha:
-        trained_on = (json.loads(meta.read_text()).get("base_model") or {}).get("weights_sha256")
-        if trained_on and trained_on != base_identity_sha:
-            raise HarnessError(f"init_adapter {init} was trained on another base model (weights sha256 "
-                               f"{trained_on[:12]}…, this recipe's base is {base_identity_sha[:12]}…)")
     return PeftModel.from_pretrained(model, str(init), is_trainable=True)
 
 
 def build(recipe: Recipe, args: Any, model_path: str, files: list[DataFile], init: Path | None,
-          callbacks: list[Any], base_sha: str | None = None) -> Any:
+          callbacks: list[Any]) -> Any:
     """The configured TRL trainer, ready for ``.train()``."""
     from datasets import Dataset
     from transformers import set_seed
@@ -114,7 +108,7 @@ def build(recipe: Recipe, args: Any, model_path: str, files: list[DataFile], ini
     set_seed(recipe.seed)  # before loading: a reward model's new head is initialised randomly
     model, tokenizer = load_base(model_path, reward=recipe.method == "reward")
     if init is not None:
-        model = _with_adapter(model, init, base_sha)
+        model = _with_adapter(model, init)
     peft_config = None if init is not None else recipe.peft_config()
     rows = [row for f in files for row in f.rows]
     dataset = Dataset.from_list(rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import threading
@@ -12,6 +13,12 @@ import pytest
 
 from harness.backends.hf import embedded
 from harness.errors import HarnessError
+
+
+def _sha(path: Path) -> str:  # an independent reference, not the code under test
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
 
 # --- locating the GGUF ------------------------------------------------------------------------
 
@@ -54,8 +61,8 @@ def test_converted_directory_is_a_plain_model(embedded_dir):
     assert "quantization_config" not in config
     assert config["model_type"] == "llama"
     marker = embedded.read_marker(embedded_dir)
-    assert marker["gguf_sha256"] == embedded.sha256_file(embedded.find_gguf())
-    assert marker["weights_sha256"] == embedded.sha256_file(embedded_dir / "model.safetensors")
+    assert marker["gguf_sha256"] == _sha(embedded.find_gguf())
+    assert marker["weights_sha256"] == _sha(embedded_dir / "model.safetensors")
 
 
 def test_converted_tokenizer_has_the_chat_template(tokenizer):
@@ -124,7 +131,7 @@ def test_half_written_directory_is_not_taken_as_done(private_cache, monkeypatch)
     (target / "config.json").write_text("{}")  # no marker: an interrupted conversion
     assert embedded.ensure_embedded_model(progress=False) == target
     assert fake.calls == 1
-    assert embedded.read_marker(target)["gguf_sha256"] == embedded.sha256_file(embedded.find_gguf())
+    assert embedded.read_marker(target)["gguf_sha256"] == _sha(embedded.find_gguf())
     assert leftovers(private_cache) == []
 
 

@@ -171,3 +171,21 @@ def test_a_run_saved_in_this_process_shows_its_stored_id():
     assert run_facts(run)["run id"] == "(not stored)"
     run.stored_id = 42
     assert run_facts(run)["run id"] == "42"
+
+
+def test_each_suite_shows_its_first_prompt_as_rendered_and_flags_a_different_rendering():
+    baseline, candidate = runs()
+    path = next(iter(candidate.suites))
+    baseline.suites[path].rendered_prompt = "<|im_start|>user\nWhat <b>is</b> 2+2?<|im_end|>\n"
+    candidate.suites[path].rendered_prompt = "[INST] What <b>is</b> 2+2? [/INST]"
+    report = build_report(candidate, baseline)
+    assert any("rendered their prompts differently" in note for note in report.notes)
+    page = render_html(report)
+    assert "First prompt as the model saw it" in page and "rendered differently in the two runs" in page
+    assert "[INST] What &lt;b&gt;is&lt;/b&gt; 2+2? [/INST]" in page  # escaped, shown for both runs
+    assert "&lt;|im_start|&gt;user" in page
+
+    candidate.suites[path].rendered_prompt = baseline.suites[path].rendered_prompt
+    same = build_report(candidate, baseline)
+    assert not any("rendered" in note for note in same.notes)
+    assert "rendered differently" not in render_html(same)

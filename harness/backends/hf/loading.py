@@ -82,7 +82,7 @@ def _brief(error: Exception, lines: int = 1, limit: int = 300) -> str:
 
 def sha256_files(paths: list[Path]) -> str:
     """sha256 of one file, or of the ``name:sha256`` lines of several (sorted by name)."""
-    from .embedded import sha256_file
+    from harness.integrity import sha256_file
 
     if len(paths) == 1:
         return sha256_file(paths[0])
@@ -124,9 +124,14 @@ def tokenizer_files(model_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(model_dir).as_posix())
 
 
+def tokenizer_sha256(model_dir: Path) -> str | None:
+    """The hash of everything that turns a prompt into tokens (recorded at training, checked at load)."""
+    return files_sha256(model_dir, tokenizer_files(model_dir))
+
+
 def files_sha256(root: Path, paths: list[Path]) -> str | None:
     """sha256 of the ``relative/path:sha256`` lines of ``paths`` (None when there are none)."""
-    from .embedded import sha256_file
+    from harness.integrity import sha256_file
 
     if not paths:
         return None
@@ -239,10 +244,15 @@ def load(model: str | None, adapter: str | None, device: str = "cpu", progress: 
     config_sha = files_sha256(model_dir, [model_dir / n for n in _CONFIG_NAMES if (model_dir / n).is_file()])
     if config_sha is not None:
         details["config_sha256"] = config_sha
+    tok_sha = tokenizer_sha256(model_dir)
     adapter_sha = None
     if adapter_dir is not None:
         import peft
 
+        from harness.integrity import verify_adapter
+
+        # tampered weights, another base, another tokenizer: refused before the adapter is applied
+        verify_adapter(adapter_dir, model_sha, tok_sha)
         net = apply_adapter(net, adapter_dir, name)
         adapter_sha = sha256_files([adapter_dir / "adapter_model.safetensors"])
         details["peft"] = peft.__version__
@@ -254,6 +264,6 @@ def load(model: str | None, adapter: str | None, device: str = "cpu", progress: 
         model_sha256=model_sha,
         adapter_sha256=adapter_sha,
         details=details,
-        tokenizer_sha256=files_sha256(model_dir, tokenizer_files(model_dir)),
+        tokenizer_sha256=tok_sha,
     )
     return Loaded(net, tokenizer, identity)

@@ -131,10 +131,10 @@ def _load(adapter_dir: Path, base_model: str | None) -> HFRewardModel:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    from harness.gate.manifest import sha256_file, verify_adapter
+    from harness.integrity import sha256_file, verify_adapter
 
     from .adapter_info import adapter_config, recorded_base
-    from .loading import _brief, resolve_model_dir, weights_sha256
+    from .loading import _brief, resolve_model_dir, tokenizer_sha256, weights_sha256
 
     config = adapter_config(adapter_dir)
     if config.get("task_type") != REWARD_TASK:
@@ -148,7 +148,7 @@ def _load(adapter_dir: Path, base_model: str | None) -> HFRewardModel:
         raise HarnessError(f"{adapter_dir}: no base model recorded (training.json or adapter_config.json)")
     model_dir, name = resolve_model_dir(base, progress=False)
     base_sha = weights_sha256(model_dir)
-    verify_adapter(adapter_dir, base_sha)  # manifest integrity, and trained on this very base
+    verify_adapter(adapter_dir, base_sha, tokenizer_sha256(model_dir))  # untampered, trained on this very base
     verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
     # The causal LM checkpoint has no score head (its LoRA adapter brings it) and an unused lm_head:
     # transformers warns about both, which is expected here and only noise in the middle of a suite run.
