@@ -64,6 +64,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         for name, t in decided:
             print(f"  {name} {t.key}: {t.decision}")
     print(f"\nverdict: {'PASS' if run.passed else 'FAIL'}")
+    if run.store_error:  # the evidence is lost unless the user keeps this output: never a silent success
+        print(f"error: the run was evaluated but not stored ({run.store_error}); 'harness report' cannot use it. "
+              "Set ADAPTER_HARNESS_STORE=off to run without a store", file=sys.stderr)
+        return 3
     return 0 if run.passed else 1
 
 

@@ -79,6 +79,9 @@ def evaluate(
                 base_result.stored_id = ids[1]
     except HarnessError as exc:  # the model work is done: keep the results, say why they were not stored
         print(f"warning: run not saved to the run store: {exc}", file=sys.stderr)
+        for run in (result, base_result):
+            if run is not None:
+                run.store_error = str(exc)
     return result, base_result
 
 
