@@ -26,9 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # keep the tables readable
-_SHARED_TQA = REPO.parent / "shared" / "data" / "truthfulqa"
-if "ADAPTER_HARNESS_TRUTHFULQA" not in os.environ and (_SHARED_TQA / "generation.jsonl").is_file():
-    os.environ["ADAPTER_HARNESS_TRUTHFULQA"] = str(_SHARED_TQA)
+# Data sets (TruthfulQA, XSTest, the TruthfulQA judge labels) are found by harness.data_paths.
 
 from harness.table import render  # noqa: E402  (after the path and environment are set)
 

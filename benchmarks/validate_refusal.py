@@ -43,8 +43,10 @@ OUT = Path(__file__).with_name("results") / "refusal_validation.json"
 
 
 def data_dir() -> Path:
-    env = os.environ.get("ADAPTER_HARNESS_XSTEST")
-    return Path(env) if env else _shared.REPO.parent / "shared" / "data" / "xstest"
+    from harness.data_paths import locate, sibling_dir
+
+    found = locate("xstest")
+    return found.path if found else sibling_dir("xstest")
 
 
 def load_rows(folder: Path) -> list[dict]:

@@ -46,12 +46,14 @@ def finance() -> dict:
 
 
 def similarity_floor() -> dict | None:
-    import os
 
+    from harness.data_paths import locate
     from harness.scorers.similarity import OFF_TOPIC_FLOOR, get_embedder
 
-    judge = Path(os.environ.get("ADAPTER_HARNESS_TRUTHFULQA_JUDGE", _shared.REPO.parent / "shared" / "data" / "truthfulqa_judge"))
-    tqa = Path(os.environ.get("ADAPTER_HARNESS_TRUTHFULQA", ""))
+    judge_found, tqa_found = locate("truthfulqa_judge"), locate("truthfulqa")
+    if judge_found is None or tqa_found is None:
+        return None
+    judge, tqa = judge_found.path, tqa_found.path
     if not (judge / "info_dev.jsonl").is_file() or not (tqa / "generation.jsonl").is_file():
         return None
     refs = {}

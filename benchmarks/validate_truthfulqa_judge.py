@@ -27,8 +27,10 @@ OUT = Path(__file__).with_name("results") / "truthfulqa_judge.json"
 
 
 def judge_dir() -> Path:
-    env = os.environ.get("ADAPTER_HARNESS_TRUTHFULQA_JUDGE")
-    return Path(env) if env else _shared.REPO.parent / "shared" / "data" / "truthfulqa_judge"
+    from harness.data_paths import locate, sibling_dir
+
+    found = locate("truthfulqa_judge")
+    return found.path if found else sibling_dir("truthfulqa_judge")
 
 
 def references() -> dict[str, tuple[list[str], list[str]]]:

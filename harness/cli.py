@@ -165,9 +165,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         from harness.logs import quiet_libraries
 
         quiet_libraries()
-    from harness.gate.commands import _default_truthfulqa
-
-    _default_truthfulqa()  # the checkout's sibling TruthfulQA copy, when the env var names none
     try:
         return args.func(args)
     except HarnessError as exc:

@@ -66,13 +66,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     from harness.cli import load_suites
     from harness.evaluate import ModelSpec, evaluate
-    from harness.gate.commands import _default_truthfulqa
     from harness.gate.gate import run_gate
     from harness.table import run_table
     from harness.training.recipes import load_recipe
     from harness.training.run import train
 
-    _default_truthfulqa()
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     stages = Stages()

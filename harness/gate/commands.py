@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 
@@ -37,19 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     hold.set_defaults(func=cmd_holdout)
 
 
-def _default_truthfulqa() -> None:
-    """Point the TruthfulQA source at the checkout's sibling data copy when nothing else is set."""
-    from harness.sources.truthfulqa import DATA_ENV
-    from harness.training.truthfulqa import default_dir
-
-    if DATA_ENV not in os.environ and (default_dir() / "generation.jsonl").is_file():
-        os.environ[DATA_ENV] = str(default_dir())
-
-
 def cmd_holdout(args: argparse.Namespace) -> int:
     from harness.gate.holdout import DEFAULT_THRESHOLD, check_holdout
 
-    _default_truthfulqa()
     report = check_holdout(args.training, args.suites, threshold=args.threshold or DEFAULT_THRESHOLD)
     print(report.summary(limit=100))
     print("hold-out: PASS" if report.passed else "hold-out: FAIL")
@@ -65,7 +54,6 @@ def cmd_gate(args: argparse.Namespace) -> int:
     adapters = [*args.adapters, *args.adapter]
     if not adapters:
         raise HarnessError("harness gate: give the adapter directory to gate (harness gate ADAPTER [ADAPTER ...])")
-    _default_truthfulqa()
     results = run_gate_many(
         adapters, model=args.model, baseline=args.baseline, suites=args.suites, name=args.name,
         registry_dir=args.registry, training=args.training, holdout_threshold=args.holdout_threshold,

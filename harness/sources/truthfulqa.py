@@ -17,7 +17,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.paths import resolve_from
 from harness.sources import SourceUnavailable, source
 
 DATA_ENV = "ADAPTER_HARNESS_TRUTHFULQA"
@@ -137,12 +136,13 @@ def _generation_case(index: int, row: dict[str, Any], tags: list[str], max_new_t
 
 
 def load_rows(data_dir: str | None, suite_dir: Path) -> tuple[list[dict], list[dict]]:
-    """(generation rows, multiple_choice rows): from ``data_dir``, ``$ADAPTER_HARNESS_TRUTHFULQA``, or the hub."""
-    if data_dir:
-        return _load_local(resolve_from(suite_dir, data_dir), "data_dir")
-    env_dir = os.environ.get(DATA_ENV)
-    if env_dir:
-        return _load_local(Path(env_dir).expanduser(), DATA_ENV)
+    """(generation rows, multiple_choice rows): from where :func:`harness.data_paths.locate` finds them
+    (``data_dir``, ``$ADAPTER_HARNESS_TRUTHFULQA``, the checkout's sibling copy), else the hub."""
+    from harness.data_paths import locate
+
+    found = locate("truthfulqa", data_dir, suite_dir)
+    if found is not None:
+        return _load_local(found.path, found.origin)
     if _offline():
         raise SourceUnavailable(f"TruthfulQA data not found (offline, no {DATA_ENV}); {HOW_TO}")
     return _load_hub()

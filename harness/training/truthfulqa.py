@@ -14,13 +14,11 @@ the source's ``data_dir`` parameter (relative to the recipe), ``$ADAPTER_HARNESS
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.paths import resolve_from
-from harness.sources.truthfulqa import DATA_ENV, FILES, load_rows, split_indices
+from harness.sources.truthfulqa import FILES, load_rows, split_indices
 from harness.training.data import DataError, DataFile
 
 SOURCE_NAME = "truthfulqa-train"
@@ -34,19 +32,12 @@ class TruthfulQATrainParams(BaseModel):
     data_dir: str | None = None
 
 
-def default_dir() -> Path:
-    """``<repo>/../shared/data/truthfulqa`` (the checkout's sibling data folder)."""
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data" / "truthfulqa"
-
-
 def resolve_dir(params: TruthfulQATrainParams, base_dir: Path) -> Path | None:
-    """The local data directory to read, or None to fall back to the hub."""
-    if params.data_dir:
-        return resolve_from(base_dir, params.data_dir)
-    if os.environ.get(DATA_ENV):
-        # A relative variable means the working directory (the Makefile's ../shared/...), not the recipe's.
-        return Path(os.environ[DATA_ENV]).expanduser().resolve()
-    return default_dir() if (default_dir() / FILES["generation"]).is_file() else None
+    """The local data directory to read, or None to fall back to the hub (see harness.data_paths)."""
+    from harness.data_paths import locate
+
+    found = locate("truthfulqa", params.data_dir, base_dir)
+    return found.path if found else None
 
 
 def _norm(question: str) -> str:

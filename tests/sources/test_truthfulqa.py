@@ -129,6 +129,7 @@ def _assert_how_to(message: str) -> None:
 
 def test_no_data_offline_raises_with_how_to(monkeypatch, tmp_path):
     monkeypatch.delenv(tqa.DATA_ENV)
+    monkeypatch.setattr("harness.data_paths.CHECKOUT", tmp_path / "no-checkout" / "repo")  # no sibling copy either
     with pytest.raises(SourceUnavailable) as err:
         tqa.load(tqa.TruthfulQAParams(), tmp_path)
     _assert_how_to(str(err.value))
@@ -151,6 +152,7 @@ def test_data_dir_wins_over_env_var_and_resolves_against_the_suite(tmp_path):
 @needs_data
 def test_relative_data_dir_finds_the_data(monkeypatch, tmp_path):
     monkeypatch.delenv(tqa.DATA_ENV)
+    monkeypatch.setattr("harness.data_paths.CHECKOUT", tmp_path / "no-checkout" / "repo")  # no sibling copy either
     suite_dir = tmp_path / "suites"
     suite_dir.mkdir()
     (tmp_path / "tqa").symlink_to(DATA, target_is_directory=True)
@@ -162,6 +164,7 @@ def test_hub_failure_becomes_source_unavailable(monkeypatch, tmp_path):
     import datasets
 
     monkeypatch.delenv(tqa.DATA_ENV)
+    monkeypatch.setattr("harness.data_paths.CHECKOUT", tmp_path / "no-checkout" / "repo")  # no sibling copy either
     monkeypatch.delenv("HF_HUB_OFFLINE")
     monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
     asked: list[tuple] = []
@@ -197,10 +200,11 @@ def test_suite_file_expands_to_the_eval_split():
     assert {t.key for t in suite.thresholds} == {"mc1", "mc2", "pass_rate@generation", "truthful_rate@generation"}
 
 
-def test_suite_file_is_skipped_with_how_to_when_data_is_missing(monkeypatch):
+def test_suite_file_is_skipped_with_how_to_when_data_is_missing(monkeypatch, tmp_path):
     from harness.loader import load_suite
 
     monkeypatch.delenv(tqa.DATA_ENV)
+    monkeypatch.setattr("harness.data_paths.CHECKOUT", tmp_path / "no-checkout" / "repo")  # no sibling copy either
     suite = load_suite(REPO / "suites" / "truthfulqa.yaml")
     assert suite.cases == [] and suite.skip_reason is not None
     _assert_how_to(suite.skip_reason)

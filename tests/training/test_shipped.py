@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness.data_paths import sibling_dir
 from harness.training.data import prompt_texts, read_data_file
 from harness.training.recipes import load_recipe
 from harness.training.run import load_data
 from harness.training.synth import generate
-from harness.training.truthfulqa import default_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = sorted((ROOT / "training" / "data").glob("*.jsonl"))
@@ -96,9 +96,9 @@ def test_no_training_prompt_copies_a_suite_prompt():
                 assert matcher.ratio() < 0.75, f"{path.name}:{line} is too close to {where}: {prompt!r}"
 
 
-@pytest.mark.skipif(not (default_dir() / "generation.jsonl").is_file(), reason="no local TruthfulQA copy")
+@pytest.mark.skipif(not (sibling_dir("truthfulqa") / "generation.jsonl").is_file(), reason="no local TruthfulQA copy")
 def test_no_truthfulqa_question_is_committed():
-    questions = [json.loads(line)["question"].strip() for line in (default_dir() / "generation.jsonl").open(encoding="utf-8")]
+    questions = [json.loads(line)["question"].strip() for line in (sibling_dir("truthfulqa") / "generation.jsonl").open(encoding="utf-8")]
     text = "\n".join(p.read_text(encoding="utf-8") for p in DATA)
     assert [q for q in questions if q in text] == []
 
@@ -106,7 +106,7 @@ def test_no_truthfulqa_question_is_committed():
 @pytest.mark.parametrize("path", RECIPES, ids=[p.name for p in RECIPES])
 def test_shipped_recipes_load_with_their_data(path, monkeypatch):
     recipe = load_recipe(path)
-    if any(source for _, source, _ in recipe.data_items()) and not (default_dir() / "generation.jsonl").is_file():
+    if any(source for _, source, _ in recipe.data_items()) and not (sibling_dir("truthfulqa") / "generation.jsonl").is_file():
         pytest.skip("recipe uses truthfulqa-train and there is no local TruthfulQA copy")
     monkeypatch.delenv("ADAPTER_HARNESS_TRUTHFULQA", raising=False)
     files = load_data(recipe)

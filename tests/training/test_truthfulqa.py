@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.data_paths import sibling_dir
 from harness.training.data import DataError
-from harness.training.truthfulqa import TruthfulQATrainParams, default_dir, load_truthfulqa_train, pairs_from_rows
+from harness.training.truthfulqa import TruthfulQATrainParams, load_truthfulqa_train, pairs_from_rows
 
 
 def row(question: str, good=("Yes.",), bad=("No.",)) -> dict:
@@ -65,11 +66,11 @@ def test_missing_data_is_a_clear_error(tmp_path, monkeypatch):
         load_truthfulqa_train(TruthfulQATrainParams(), tmp_path)
 
 
-@pytest.mark.skipif(not (default_dir() / "generation.jsonl").is_file(), reason="no local TruthfulQA copy")
+@pytest.mark.skipif(not (sibling_dir("truthfulqa") / "generation.jsonl").is_file(), reason="no local TruthfulQA copy")
 def test_real_data_never_yields_an_evaluation_question(monkeypatch):
     monkeypatch.delenv("ADAPTER_HARNESS_TRUTHFULQA", raising=False)
     data = load_truthfulqa_train(TruthfulQATrainParams(), Path.cwd())
-    generation = [json.loads(line) for line in (default_dir() / "generation.jsonl").open(encoding="utf-8")]
+    generation = [json.loads(line) for line in (sibling_dir("truthfulqa") / "generation.jsonl").open(encoding="utf-8")]
     eval_questions = {" ".join(r["question"].lower().split()) for r in generation[1::2]}
     prompts = {" ".join(r["prompt"][0]["content"].lower().split()) for r in data.rows}
     assert len(data.rows) > 350
