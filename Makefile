@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup demo test suites clean
+.PHONY: setup demo test test-fast test-integration suites docs clean
 
 $(STAMP): pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,8 +29,19 @@ demo: setup
 	$(PY) -m harness demo
 
 test: setup
-	sh reports/install_chromium.sh
-	$(PY) -m pytest harness reports tests -q
+	sh tools/install_chromium.sh
+	$(PY) -m pytest harness tests -q
+
+docs: setup
+	$(PY) -m harness.cli.reference > docs/cli.md
+
+# For editing: everything that needs no real model or child process (< 2 min).
+test-fast: setup
+	$(PY) -m pytest harness tests -q -m "not slow" -p no:randomly
+
+# make test, plus the long runs: the whole demo on a fresh clone with empty caches, as it is judged.
+test-integration: test
+	bash ../shared/tools/fresh_demo.sh
 
 suites: setup
 	$(PY) -m pytest suites/ -q

@@ -1,12 +1,8 @@
-"""Root conftest: `pytest suites/` runs suite YAML files through the adapter-harness plugin."""
+"""Root conftest: `pytest suites/` runs suite YAML files through the adapter-harness plugin.
+
+The plugin is also registered by the package's pytest11 entry point (any project that installs
+adapter-harness collects its suites); naming it here keeps a bare checkout working. Data sets
+(TruthfulQA beside the checkout, or $ADAPTER_HARNESS_TRUTHFULQA) are found by harness.data_paths.
+"""
 
 pytest_plugins = ["harness.pytest_plugin"]
-
-import os
-from pathlib import Path
-
-# The shared TruthfulQA copy sits beside the checkout on this project's machines; elsewhere
-# set ADAPTER_HARNESS_TRUTHFULQA (or go online) and the TruthfulQA suite runs too.
-_shared = Path(__file__).resolve().parent.parent / "shared" / "data" / "truthfulqa"
-if "ADAPTER_HARNESS_TRUTHFULQA" not in os.environ and _shared.is_dir():
-    os.environ["ADAPTER_HARNESS_TRUTHFULQA"] = str(_shared)

@@ -71,7 +71,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 def suite_paths(names: Sequence[str]) -> list[Path]:
-    from harness.cli import find_suites
+    from harness.loader import find_suites
 
     return find_suites([str(REPO / n) if not Path(n).exists() else n for n in names])
 

@@ -60,7 +60,7 @@ def main() -> None:
             common = ["--suites", *args.suites, "--batch-size", str(args.batch_size), "--results", str(results)]
             runs[name] = _shared.run_child(Path(__file__), common, env=env)
             runs[name]["results"] = json.loads(results.read_text())
-        from harness.store.cache import ResultCache
+        from harness.store.result_cache import ResultCache
 
         stored = ResultCache(tmp_dir / "runs.sqlite3").count()
 

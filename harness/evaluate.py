@@ -128,8 +128,8 @@ def evaluate_many(
 def _load(spec: ModelSpec, *, batch_size: int, progress: bool, no_cache: bool) -> Backend:
     """The model behind ``spec``, wrapped in the result cache unless caching is off."""
     from harness.backends import load_backend  # heavy import, only when a model is really needed
-    from harness.cache import CachedBackend
-    from harness.store.cache import ResultCache
+    from harness.backends.cached import CachedBackend
+    from harness.store.result_cache import ResultCache
 
     backend = load_backend(spec.model, spec.adapter, batch_size=batch_size, progress=progress)
     if no_cache or store_disabled():
@@ -138,7 +138,7 @@ def _load(spec: ModelSpec, *, batch_size: int, progress: bool, no_cache: bool) -
 
 
 def _say_cache(backend: Backend, progress: bool) -> None:
-    from harness.cache import CachedBackend
+    from harness.backends.cached import CachedBackend
 
     if progress and isinstance(backend, CachedBackend):
         print(backend.summary(), file=sys.stderr)

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from harness.errors import SuiteError, did_you_mean, quote_hint
+from harness.errors import HarnessError, SuiteError, did_you_mean, quote_hint
 from harness.schema import Case, Suite, lm_eval_task_of
 from harness.sources import SOURCES, SourceUnavailable, load_sources
 
@@ -322,3 +322,23 @@ def _check_cases(suite: Suite, path: Path, lines: dict[Loc, int]) -> None:
 def suite_allowed_missing(suite: Suite, allowed: Sequence[str]) -> bool:
     """Whether ``--allow-missing`` names this suite (by name or by path)."""
     return any(a in (suite.name, suite.path, str(suite.path)) for a in allowed)
+
+
+def find_suites(paths: Sequence[str]) -> list[Path]:
+    """Suite files named directly, or every *.yaml / *.yml below the named directories."""
+    found: list[Path] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise HarnessError(f"{name}: no such suite file or directory")
+    if not found:
+        raise HarnessError(f"no suite files (*.yaml) under {', '.join(paths)}")
+    return found
+
+
+def load_suites(paths: Sequence[str]) -> list[Suite]:
+    return [load_suite(p) for p in find_suites(paths)]

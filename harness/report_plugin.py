@@ -34,7 +34,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if run is None:
         _say(reporter, "adapter-harness: no suites were evaluated; no report written", yellow=True)
         return
-    from reports import write_report
+    from harness.report import write_report
 
     try:
         report = write_report(html_path, run, state.baseline, summary=md_path)

@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.backend import ModelIdentity, Prompt
-from harness.scorers import Score
+from harness.model_io import ModelIdentity, Prompt
+from harness.scorer_api import Score
 
 
 @dataclass

@@ -176,7 +176,7 @@ def _lm_eval_metrics(suite: Suite, backend: Backend) -> dict[str, ExternalMetric
             f"{suite.path}: the suite lists lm-eval tasks, but backend {type(backend).__name__} cannot run "
             "them (it has no lm_eval_model()); use the Hugging Face backend"
         )
-    from harness.lmeval.suite_tasks import run_suite_tasks  # imports lm-eval: only when a suite asks
+    from harness.suite_lm_eval import run_suite_tasks  # imports lm-eval: only when a suite asks
 
     return run_suite_tasks(suite, inner.lm_eval_model())
 

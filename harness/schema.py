@@ -6,10 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from harness.backend import Prompt, as_messages
+from harness.custom_scorer import load_custom
 from harness.errors import HarnessError, did_you_mean, quote_hint
-from harness.scorers import SCORERS, Params, ScorerSpec
-from harness.scorers.custom import load_custom
+from harness.model_io import Prompt, as_messages
+from harness.scorer_api import SCORERS, Params, ScorerSpec
 
 CASE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 LM_EVAL_TASK = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"

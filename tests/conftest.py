@@ -69,3 +69,15 @@ def tiny_model_dir(tmp_path_factory, tokenizer):
     make_tiny_model().save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
+
+
+# Fixtures that load or convert a real model, or spawn processes that do: a test using any of
+# them (directly or through another fixture) is slow, and `make test-fast` leaves it out.
+_MODEL_FIXTURES = {"embedded_dir", "tokenizer", "tiny_model_dir", "tiny_base", "applied_lora", "noop_lora", "lora",
+                   "pytester"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -11,7 +11,7 @@ Faults that kill a process do it for real, with SIGKILL, further down.
 Two rows live beside the code they exercise: row 11 (a publish killed with SIGKILL, then the
 next publish) is ``tests/gate/test_manifest.py::test_a_publish_killed_midway_...``; row 12 (a
 report of runs of different suites warns and compares only what they share) is
-``tests/store/test_commands.py::test_report_of_runs_with_different_suites_warns_loudly``.
+``tests/cli/test_store.py::test_report_of_runs_with_different_suites_warns_loudly``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import pytest
 from harness import cli
 from harness.errors import HarnessError, SuiteError
 from harness.store.db import StoreError
-from harness.training.data import DataError
+from harness.training_data import DataError
 
 SUITE = """\
 name: tiny

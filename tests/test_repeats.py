@@ -67,9 +67,9 @@ def test_the_run_table_marks_flaky_cases(tmp_path):
 
 
 def test_samples_survive_the_run_store_and_the_summary_marks_flaky_cases(tmp_path):
+    from harness.report.markdown import render_markdown
+    from harness.report.model import build_report
     from harness.store import RunStore
-    from reports.markdown import render_markdown
-    from reports.model import build_report
 
     suite = _suite(tmp_path, "{greedy: false, samples: 4, min_passes: 2}")
     run = run_suites([suite], FakeBackend(Sampler()))
@@ -82,8 +82,8 @@ def test_samples_survive_the_run_store_and_the_summary_marks_flaky_cases(tmp_pat
 
 
 def test_the_html_report_badges_flaky_cases(tmp_path):
-    from reports.html import render_html
-    from reports.model import build_report
+    from harness.report.html import render_html
+    from harness.report.model import build_report
 
     suite = _suite(tmp_path, "{greedy: false, samples: 4, min_passes: 2}")
     html = render_html(build_report(run_suites([suite], FakeBackend(Sampler()))))

@@ -216,11 +216,10 @@ def run_gate_many(
     """The gate for one or more adapters against one baseline, evaluated once (Holm-corrected when
     several). Raises HarnessError before scoring on a refusal (bad adapter, leakage, missing suite)."""
     from harness.backends.hf.loading import check_adapter_dir
-    from harness.cli import find_suites
     from harness.evaluate import ModelSpec, evaluate_many
     from harness.gate.candidates import holm_adjust
     from harness.gate.holdout import DEFAULT_THRESHOLD, check_holdout
-    from harness.loader import load_suite, suite_allowed_missing
+    from harness.loader import find_suites, load_suite, suite_allowed_missing
 
     if not adapters:
         raise HarnessError("give at least one adapter to gate")

@@ -1,7 +1,7 @@
 """Hold-out discipline: no training prompt may leak into the suites that judge the adapter.
 
 Three checks, all between the training data files (``training/data/*.jsonl``, any format
-:mod:`harness.training.data` reads) and the suite cases (``suites/*.yaml``):
+:mod:`harness.training_data` reads) and the suite cases (``suites/*.yaml``):
 
 * exact overlap: the same prompt after normalisation (case, punctuation, whitespace);
 * near-duplicates: cosine similarity of all-MiniLM-L6-v2 embeddings above a threshold,
@@ -104,7 +104,7 @@ def training_files(paths: Sequence[str | Path]) -> list[Path]:
 
 def training_prompts(paths: Sequence[str | Path]) -> list[Text]:
     """The user-visible prompt of every row of every training file (a malformed row is an error)."""
-    from harness.training.data import prompt_texts, read_data_file
+    from harness.training_data import prompt_texts, read_data_file
 
     out = []
     for path in training_files(paths):
@@ -128,7 +128,7 @@ def case_text(prompt: str | None, messages: list | None) -> str:
 
 def suite_prompts(paths: Sequence[str | Path], loaded: Sequence[Suite] | None = None) -> tuple[list[Text], list[str]]:
     """(prompts of every suite case, notes on suites skipped for lack of data); ``loaded`` avoids re-reading."""
-    from harness.cli import load_suites
+    from harness.loader import load_suites
 
     out: list[Text] = []
     notes = []
@@ -148,7 +148,7 @@ def truthfulqa_eval_questions(base_dir: Path) -> list[str] | None:
     """The evaluation-split (odd rows) questions, or None when no TruthfulQA data is available."""
     from harness.sources import SourceUnavailable
     from harness.sources.truthfulqa import load_rows, split_indices
-    from harness.training.truthfulqa import TruthfulQATrainParams, resolve_dir
+    from harness.sources.truthfulqa_pairs import TruthfulQATrainParams, resolve_dir
 
     directory = resolve_dir(TruthfulQATrainParams(), base_dir)
     try:
@@ -180,7 +180,7 @@ def find_overlaps(
         if normalise(t.text) in questions:
             found.append(Overlap(Text(t.where, t.text, repr(questions[normalise(t.text)][:60])), None, "truthfulqa"))
     if training and suites:
-        from harness.scorers.similarity import get_embedder
+        from harness.backends.embedder import get_embedder
 
         embedder = get_embedder()
         # Each distinct text is encoded once, in one batch (preference files repeat prompts).

@@ -3,8 +3,8 @@
 * ``export`` — a suite becomes an lm-eval task directory (``harness export-lm-eval``) whose
   metric functions are the harness's own scorers (``runtime``), so
   ``lm_eval --include_path DIR --tasks harness_<suite>`` scores case by case like the harness.
-* ``suite_tasks`` — a suite's ``lm_eval:`` entries run through ``lm_eval.simple_evaluate`` on
-  the model the backend already holds; their metrics become suite metrics.
+* ``harness.suite_lm_eval`` (scoring layer, beside the runner) — a suite's ``lm_eval:`` entries
+  run through ``lm_eval.simple_evaluate`` on the model the backend already holds.
 * ``tasks/`` — task configs shipped with the package: offline TruthfulQA MC1/MC2/generation
   (``harness_truthfulqa_mc1`` ...), mirrors of lm-eval's own tasks on a local copy of the data.
   Point lm-eval at them with ``--include_path "$(python -m harness.lmeval)"``.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-TASKS_DIR = Path(__file__).resolve().parent / "tasks"
+from harness.suite_lm_eval import TASKS_DIR
 
 
 def tasks_dir() -> Path:

@@ -1,6 +1,6 @@
 """Built-in scorers. Importing this package registers them all in ``SCORERS``."""
 
+from harness.scorer_api import SCORERS, NoParams, Params, Score, ScoreInput, ScorerSpec, clamp01, scorer
 from harness.scorers import finance, likelihood, politeness, refusal, reward, similarity, text, truthfulness  # noqa: F401
-from harness.scorers.base import SCORERS, NoParams, Params, Score, ScoreInput, ScorerSpec, clamp01, scorer
 
 __all__ = ["SCORERS", "NoParams", "Params", "Score", "ScoreInput", "ScorerSpec", "clamp01", "scorer"]

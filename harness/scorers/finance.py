@@ -21,7 +21,7 @@ import re
 
 from pydantic import Field
 
-from harness.scorers.base import NoParams, Params, Score, ScoreInput, scorer
+from harness.scorer_api import NoParams, Params, Score, ScoreInput, scorer
 
 _RED_FLAGS = {
     "payday loan": r"\bpay ?day (?:loans?|lenders?|advances?)\b",

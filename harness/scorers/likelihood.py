@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from harness.backend import LoglikelihoodRequest, Prompt
-from harness.scorers.base import Params, Score, ScoreInput, scorer
+from harness.scorer_api import Params, Score, ScoreInput, scorer
 
 
 def continuation_delimiter(prompt: Prompt, delimiter: str | None) -> str:

@@ -22,7 +22,7 @@ import re
 
 from pydantic import Field
 
-from harness.scorers.base import Params, Score, ScoreInput, clamp01, scorer
+from harness.scorer_api import Params, Score, ScoreInput, clamp01, scorer
 
 NEUTRAL = 0.7
 STUFFED = 0.2

@@ -36,7 +36,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from harness.scorers.base import Params, Score, ScoreInput, scorer
+from harness.scorer_api import Params, Score, ScoreInput, scorer
 from harness.scorers.refusal_rules import CLASSIFIER_WORDS, Verdict, signals
 from harness.scorers.refusal_rules import detect_refusal as detect_by_rules
 
@@ -88,7 +88,7 @@ def features(outputs: Sequence[str], verdicts: Sequence[Verdict]):
     """The classifier's input rows: [first-sentence embedding, opening embedding, rules, string match, shape]."""
     import numpy as np
 
-    from harness.scorers.similarity import get_embedder
+    from harness.backends.embedder import get_embedder
 
     texts = [t for out in outputs for t in (first_sentence(out), opening(out))]
     vectors = get_embedder().vectors(texts).reshape(len(outputs), -1)

@@ -22,7 +22,7 @@ from typing import Protocol, runtime_checkable
 from pydantic import Field, field_validator
 
 from harness.backend import Prompt
-from harness.scorers.base import Params, Score, ScoreInput, scorer
+from harness.scorer_api import Params, Score, ScoreInput, scorer
 
 
 @runtime_checkable

@@ -10,7 +10,7 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
-from harness.scorers.base import Params, Score, ScoreInput, clamp01, scorer
+from harness.scorer_api import Params, Score, ScoreInput, clamp01, scorer
 
 
 def _quote(items: list[str], limit: int = 4) -> str:

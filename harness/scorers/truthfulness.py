@@ -33,7 +33,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from harness.scorers.base import Params, Score, ScoreInput, scorer
+from harness.scorer_api import Params, Score, ScoreInput, scorer
 
 WEIGHTS = Path(__file__).with_name("data") / "truthfulqa_judge.json"
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -78,7 +78,7 @@ def features(items: Sequence[tuple[str, str, Sequence[str], Sequence[str]]]):
     """One row per (question, answer, good references, bad references)."""
     import numpy as np
 
-    from harness.scorers.similarity import get_embedder
+    from harness.backends.embedder import get_embedder
 
     texts = list(dict.fromkeys(t for q, a, g, b in items for t in (q, a, *g, *b)))
     index = {t: i for i, t in enumerate(texts)}

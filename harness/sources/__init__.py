@@ -8,38 +8,9 @@ and the suite is skipped with that message.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from harness.sources.base import SOURCES, SourceSpec, SourceUnavailable, source
 
-from pydantic import BaseModel
-
-from harness.errors import HarnessError
-from harness.registry import Registry
-
-
-class SourceUnavailable(HarnessError):
-    """The data behind a source cannot be found; the message says how to provide it."""
-
-
-@dataclass(frozen=True)
-class SourceSpec:
-    name: str
-    params: type[BaseModel]
-    # load(params, suite_dir) -> raw case mappings (id, prompt, tags, checks, ...)
-    load: Callable[[Any, Path], list[dict[str, Any]]]
-
-
-SOURCES: Registry[SourceSpec] = Registry("case source")
-
-
-def source(name: str, params: type[BaseModel]) -> Callable:
-    def register(fn: Callable[[Any, Path], list[dict[str, Any]]]) -> Callable:
-        SOURCES.add(name, SourceSpec(name, params, fn))
-        return fn
-
-    return register
+__all__ = ["SOURCES", "SourceSpec", "SourceUnavailable", "load_sources", "source"]
 
 
 def load_sources() -> None:

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.paths import resolve_from
-from harness.sources import SourceUnavailable, source
+from harness.sources.base import SourceUnavailable, source
 
 _Path = Annotated[str, Field(min_length=1)]
 
@@ -56,7 +56,7 @@ def _resolve(path: str, suite_dir: Path) -> Path:
 
 
 def _file_cases(path: Path, params: TrainingRowsParams) -> list[dict[str, Any]]:
-    from harness.training.data import read_data_file, row_tags
+    from harness.training_data import read_data_file, row_tags
 
     data = read_data_file(path, skip_invalid=True)  # validated: bad rows are left out, as training does
     cases = []

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.sources import SourceUnavailable, source
+from harness.sources.base import SourceUnavailable, source
 
 DATA_ENV = "ADAPTER_HARNESS_TRUTHFULQA"
 HUB_DATASET = "truthfulqa/truthful_qa"

@@ -2,7 +2,7 @@
 
 The file is ``$ADAPTER_HARNESS_STORE`` or ``runs.sqlite3`` in the user data directory;
 ``ADAPTER_HARNESS_STORE=off`` disables automatic saving (and the result cache kept in the
-same file, see ``harness/cache.py``).
+same file, see ``harness/backends/cached.py``).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.results import RunResult
-from harness.store.cache import ResultCache
 from harness.store.db import ENV, StoreError, default_path, store_disabled
+from harness.store.result_cache import ResultCache
 from harness.store.store import RunInfo, RunStore
 
 __all__ = ["ENV", "ResultCache", "RunInfo", "RunStore", "StoreError", "default_path", "record", "store_disabled"]

@@ -11,9 +11,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from harness.backend import ModelIdentity, Prompt
+from harness.model_io import ModelIdentity, Prompt
 from harness.results import CaseResult, CheckResult, RunResult, SuiteResult, ThresholdResult
-from harness.scorers import Score
+from harness.scorer_api import Score
 
 _VERSIONED = ("torch", "transformers", "peft")
 

@@ -84,7 +84,7 @@ CREATE TABLE scores (
 CREATE INDEX runs_created ON runs(created_at);
 """
 
-# v2: the tokenizer hash of a run's model, and the result cache (harness/cache.py).
+# v2: the tokenizer hash of a run's model, and the result cache (harness/backends/cached.py).
 # A cached result is found by ``key``: the sha256 of everything that decides it (model,
 # adapter and tokenizer hashes, backend settings, harness version, the request). ``scope``
 # is the hash of all of that but the request, so one model's entries can be listed or dropped.

@@ -121,7 +121,7 @@ def _data_item(item: Any) -> Any:
             raise ValueError(f"unknown data source '{name}' — {did_you_mean(str(name), SOURCES)}")
         if params is not None and not isinstance(params, dict):
             raise ValueError(f"the parameters of '{name}' must be a mapping, got {params!r}")
-        from harness.training.truthfulqa import TruthfulQATrainParams
+        from harness.sources.truthfulqa_pairs import TruthfulQATrainParams
 
         try:
             TruthfulQATrainParams.model_validate(params or {})

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.training.data import DataFile
+from harness.training_data import DataFile
 
 
 @dataclass

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.training.data import DataError, DataFile, read_data_file
 from harness.training.recipes import Recipe
+from harness.training_data import DataError, DataFile, read_data_file
 
 RECIPE_STAMP = "harness-recipe.json"  # in the checkpoint dir: what the checkpoints were made from
 
@@ -40,7 +40,7 @@ class TrainResult:
 
 def load_data(recipe: Recipe) -> list[DataFile]:
     """Every data entry of the recipe, validated, and checked to suit the method."""
-    from harness.training.truthfulqa import TruthfulQATrainParams, load_truthfulqa_train
+    from harness.sources.truthfulqa_pairs import TruthfulQATrainParams, load_truthfulqa_train
 
     files = []
     for shown, source, params in recipe.data_items():

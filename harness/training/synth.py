@@ -238,7 +238,7 @@ def answer_pairs(paths: list[str | Path], seed: int = 0) -> list[dict[str, Any]]
     every other row (a real answer) is preferred to an over-refusal. With DPO this teaches
     the decision itself, on the same prompts SFT taught the wording.
     """
-    from harness.training.data import read_data_file, row_tags
+    from harness.training_data import read_data_file, row_tags
 
     rng = random.Random(seed)
     pairs: list[dict[str, Any]] = []

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.training.data import DataFile
 from harness.training.recipes import Recipe
+from harness.training_data import DataFile
 
 
 def versions() -> dict[str, str | None]:

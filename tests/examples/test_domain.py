@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from harness.loader import load_suite
-from harness.training.data import read_data_file
 from harness.training.recipes import load_recipe
 from harness.training.run import load_data
+from harness.training_data import read_data_file
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = ROOT / "examples" / "domain"

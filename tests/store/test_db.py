@@ -12,7 +12,7 @@ import pytest
 from harness.store import RunStore, StoreError
 from harness.store.db import _statements
 from harness.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, TABLES
-from tests.reports.builders import runs
+from tests.report.builders import runs
 
 
 def _saved_store(path: Path, n: int = 1) -> RunStore:

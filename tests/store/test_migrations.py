@@ -6,13 +6,13 @@ import dataclasses
 import sqlite3
 
 from harness.backend import GenerationRequest
-from harness.cache import CachedBackend
+from harness.backends.cached import CachedBackend
 from harness.store import RunStore
-from harness.store.cache import ResultCache
 from harness.store.db import _statements
+from harness.store.result_cache import ResultCache
 from harness.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
-from tests.reports.builders import runs
-from tests.store.test_cache import IDENTITY, CountingBackend
+from tests.backends.test_cached import IDENTITY, CountingBackend
+from tests.report.builders import runs
 
 
 def _version_1_store(path) -> None:

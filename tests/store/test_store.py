@@ -12,7 +12,7 @@ from harness.errors import HarnessError
 from harness.results import RunResult
 from harness.store import ENV, RunStore, default_path, record
 from harness.store.schema import APPLICATION_ID, SCHEMA_VERSION
-from tests.reports.builders import runs
+from tests.report.builders import runs
 
 
 @pytest.fixture

@@ -121,7 +121,7 @@ def test_adapter_integrity_is_checked_before_merging(adapter, tiny_model_dir, tm
 
 
 def test_merge_command_is_registered(adapter, tmp_path):
-    from .test_commands import parser
+    from tests.cli.test_train import parser
 
     args = parser().parse_args(["merge", "--adapter", str(adapter), "--out", str(tmp_path / "m"), "--force"])
     assert (args.adapter, args.out, args.force, args.model) == (str(adapter), str(tmp_path / "m"), True, None)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from harness.errors import HarnessError, SuiteError
-from harness.training.data import read_data_file
 from harness.training.recipes import Recipe, load_recipe
 from harness.training.reward import split_heldout
+from harness.training_data import read_data_file
 
 from .conftest import write_jsonl
 
@@ -83,8 +83,8 @@ def test_bad_reward_configs_are_located(tmp_path):
 
 
 def test_sft_data_is_refused_for_a_reward_recipe(data_dir):
-    from harness.training.data import DataError
     from harness.training.run import train
+    from harness.training_data import DataError
 
     (data_dir / "r.yaml").write_text("method: reward\ndata: [sft.jsonl]\n", encoding="utf-8")
     with pytest.raises(DataError, match="'prompt_response' rows are sft data but the recipe is 'method: reward'"):

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from harness.errors import HarnessError
-from harness.training.data import DataError
 from harness.training.recipes import load_recipe
 from harness.training.run import load_data, train
+from harness.training_data import DataError
 
 TINY_TRAIN = "train: {max_steps: 2, batch_size: 2, max_length: 48, learning_rate: 5.0e-3, save_steps: 1, logging_steps: 1}"
 

@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from harness.data_paths import sibling_dir
-from harness.training.data import prompt_texts, read_data_file
 from harness.training.recipes import load_recipe
 from harness.training.run import load_data
 from harness.training.synth import generate
+from harness.training_data import prompt_texts, read_data_file
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = sorted((ROOT / "training" / "data").glob("*.jsonl"))

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from harness.training.data import read_data_file
 from harness.training.synth import TOPICS, generate, write_jsonl
+from harness.training_data import read_data_file
 
 
 def test_same_seed_same_pairs_other_seed_other_pairs():
