@@ -28,8 +28,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, 
 
 from harness.device import default_device
 from harness.errors import SuiteError, did_you_mean
-from harness.loader import read_yaml
 from harness.paths import resolve_from
+from harness.yaml_safe import read_yaml
 
 DEFAULT_LR = {"sft": 2e-4, "dpo": 5e-5, "reward": 2e-4}  # LoRA-typical; DPO moves a policy that is already close
 DEFAULT_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
