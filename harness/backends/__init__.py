@@ -1,13 +1,40 @@
-"""Model backends. ``load_backend`` picks and loads one; heavy imports happen only on call."""
+"""Model backends. ``load_backend`` picks and loads one; heavy imports happen only on call.
+
+Loaded backends are kept (the last ``KEEP`` of them), so a process that asks for the same
+model twice — the gate's applied-check and then its evaluation, a pytest session and a report
+plugin — loads it once. The key includes the adapter files' size and modification time, so a
+rewritten adapter is loaded (and verified) again.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from harness.backends.hf import HFBackend
 
-__all__ = ["load_backend"]
+__all__ = ["load_backend", "forget_backends"]
+
+KEEP = 2  # base and one candidate: what a gate holds at once (135M parameters: ~0.55 GB each in float32)
+_loaded: OrderedDict[tuple, HFBackend] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _stamp(adapter: str | None) -> tuple:
+    if not adapter:
+        return ()
+    folder = Path(adapter).expanduser()
+    files = ("adapter_model.safetensors", "adapter_config.json", "manifest.json", "training.json")
+    return tuple((f, p.stat().st_mtime_ns, p.stat().st_size) for f in files if (p := folder / f).is_file())
+
+
+def forget_backends() -> None:
+    """Drop every kept backend (tests, or a caller about to free memory for training)."""
+    with _lock:
+        _loaded.clear()
 
 
 def load_backend(
@@ -33,4 +60,17 @@ def load_backend(
     from harness.backends.hf import load_hf_backend
     from harness.device import default_device
 
-    return load_hf_backend(model, adapter, batch_size=batch_size, device=device or default_device(), progress=progress)
+    device = device or default_device()
+    key = (model or "embedded", str(Path(adapter).expanduser().resolve()) if adapter else None, device, batch_size,
+           _stamp(adapter))
+    with _lock:
+        if key in _loaded:
+            _loaded.move_to_end(key)
+            _loaded[key].progress = progress
+            return _loaded[key]
+    backend = load_hf_backend(model, adapter, batch_size=batch_size, device=device, progress=progress)
+    with _lock:
+        _loaded[key] = backend
+        while len(_loaded) > KEEP:
+            _loaded.popitem(last=False)
+    return backend

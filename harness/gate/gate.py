@@ -53,8 +53,6 @@ def applied_check(model: str | None, adapter: str, *, batch_size: int = 8) -> tu
     Loading the adapter verifies its integrity against the base model actually loaded
     (``harness.integrity.verify_adapter``, as every adapter load does).
     """
-    import gc
-
     from harness.backend import LoglikelihoodRequest
     from harness.backends import load_backend
 
@@ -62,12 +60,9 @@ def applied_check(model: str | None, adapter: str, *, batch_size: int = 8) -> tu
     base = load_backend(model, None, batch_size=batch_size, progress=False)
     base_sha = base.identity.model_sha256
     base_lp = base.loglikelihood(request)[0]
-    del base
-    gc.collect()
-    tuned = load_backend(model, adapter, batch_size=batch_size, progress=False)  # verifies the adapter's integrity
+    # verifies the adapter's integrity; both stay loaded (harness.backends keeps them) for the evaluation
+    tuned = load_backend(model, adapter, batch_size=batch_size, progress=False)
     tuned_lp = tuned.loglikelihood(request)[0]
-    del tuned
-    gc.collect()
     if abs(tuned_lp - base_lp) <= APPLIED_TOLERANCE:
         raise HarnessError(
             f"adapter {adapter} does not change the model: the canary's log-prob is {tuned_lp:.6f} with and "

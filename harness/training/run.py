@@ -118,6 +118,9 @@ def train(
             raise HarnessError(f"init_adapter: no adapter at {init}: {exc}; train that adapter first or point at "
                                "a safetensors adapter") from None
     model_path, base_identity = resolve_base_model(recipe.base_model)
+    from harness.backends import forget_backends
+
+    forget_backends()  # models kept from an earlier evaluation in this process: free them before training
     if init is not None:
         from harness.integrity import verify_adapter
 

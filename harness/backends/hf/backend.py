@@ -22,6 +22,14 @@ class HFBackend:
         self._loglik = LoglikelihoodRunner(model, tokenizer, batch_size=batch_size, progress=progress)
         self._lm_eval = None
 
+    @property
+    def progress(self) -> bool:
+        return self._generator.progress
+
+    @progress.setter
+    def progress(self, on: bool) -> None:  # a kept backend serves callers with and without progress bars
+        self._generator.progress = self._loglik.progress = on
+
     def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
         """Completions (new text only, special tokens dropped, stripped), in request order."""
         return self._generator(list(requests)) if requests else []
