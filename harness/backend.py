@@ -9,8 +9,10 @@ in by implementing the same three members.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from harness.errors import HarnessError
 from harness.model_io import (  # noqa: F401  (re-exported: the Backend protocol's vocabulary)
     GenerationRequest,
     LoglikelihoodRequest,
@@ -21,11 +23,26 @@ from harness.model_io import (  # noqa: F401  (re-exported: the Backend protocol
 )
 
 
+class CapabilityUnavailable(HarnessError):
+    """The backend cannot answer this kind of request at all (e.g. a server that returns no prompt
+    log-probabilities). The runner reports the checks that need it as not evaluated, never as a score."""
+
+
 @runtime_checkable
 class RendersPrompts(Protocol):
     """An optional backend capability: a prompt as the model sees it (its chat template applied)."""
 
     def render(self, prompt: Prompt) -> str: ...
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """Where a served model is: an OpenAI-compatible server (``--backend openai-compatible``)."""
+
+    base_url: str
+    fingerprint: str | None = None  # what the user vouches the served weights are (recorded, keys the cache)
+    max_concurrency: int = 4
+    timeout: float = 120.0
 
 
 def capability(backend: object, protocol: type) -> object | None:

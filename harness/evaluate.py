@@ -9,7 +9,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.backend import Backend
+from harness.backend import Backend, ServerOptions
 from harness.errors import HarnessError
 from harness.results import RunResult
 from harness.runner import run_suites
@@ -20,14 +20,36 @@ from harness.store.embeddings import reuse_off
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A model to evaluate: base model (None = embedded) plus an optional LoRA adapter."""
+    """A model to evaluate: base model (None = embedded) plus an optional LoRA adapter.
+
+    With ``server``, both are names the OpenAI-compatible server serves (the adapter's as the
+    server lists it, e.g. vLLM's ``--lora-modules NAME=PATH``), not local paths.
+    """
 
     model: str | None = None
     adapter: str | None = None
+    server: ServerOptions | None = None
+    engine: str = "hf"  # in process: 'hf' (transformers) or 'vllm'
+
+    @classmethod
+    def from_options(cls, model: str | None, adapter: str | None, *, backend: str = "hf", base_url: str | None = None,
+                     fingerprint: str | None = None, max_concurrency: int = 4, timeout: float = 120.0) -> ModelSpec:
+        """The spec the command-line options describe (``harness run`` and ``pytest`` share them)."""
+        if backend in ("hf", "vllm"):
+            if base_url:
+                raise HarnessError("--base-url is for --backend openai-compatible")
+            return cls(model, adapter, engine=backend)
+        if backend != "openai-compatible":
+            raise HarnessError(f"unknown --backend {backend!r}; known: hf, openai-compatible, vllm")
+        if not base_url or not model:
+            raise HarnessError("--backend openai-compatible needs --base-url (e.g. http://127.0.0.1:8000/v1) and "
+                               "--model (a name the server lists under /v1/models)")
+        return cls(model, adapter, ServerOptions(base_url, fingerprint, max_concurrency, timeout))
 
     def label(self) -> str:
         base = self.model or "embedded"
-        return base if self.adapter is None else f"{base} + {self.adapter}"
+        label = base if self.adapter is None else f"{base} + {self.adapter}"
+        return f"{label} @ {self.server.base_url}" if self.server else label
 
 
 def baseline_spec(baseline: str, candidate: ModelSpec) -> ModelSpec:
@@ -39,10 +61,12 @@ def baseline_spec(baseline: str, candidate: ModelSpec) -> ModelSpec:
     ModelSpec(model='gpt2', adapter=None)
     """
     if baseline == "base":
-        return ModelSpec(candidate.model, None)
+        return ModelSpec(candidate.model, None, candidate.server, candidate.engine)
+    if candidate.server is not None:  # a served adapter or model name, on the same server
+        return ModelSpec(candidate.model, baseline, candidate.server)
     if (Path(baseline) / "adapter_config.json").is_file():
-        return ModelSpec(candidate.model, baseline)
-    return ModelSpec(baseline, None)
+        return ModelSpec(candidate.model, baseline, engine=candidate.engine)
+    return ModelSpec(baseline, None, engine=candidate.engine)
 
 
 def evaluate(
@@ -53,6 +77,7 @@ def evaluate(
     batch_size: int = 32,
     progress: bool = True,
     no_cache: bool = False,
+    allow_missing: Sequence[str] = (),
 ) -> tuple[RunResult, RunResult | None]:
     """Run ``suites`` on the baseline (if any) and then the candidate, one model in memory at a time.
 
@@ -64,12 +89,12 @@ def evaluate(
         base_result = None
         if baseline is not None:
             backend = _load(baseline, batch_size=batch_size, progress=progress, no_cache=no_cache)
-            base_result = run_suites(suites, backend)
+            base_result = run_suites(suites, backend, allow_missing=allow_missing)
             _say_cache(backend, progress)
             del backend
             gc.collect()
         backend = _load(candidate, batch_size=batch_size, progress=progress, no_cache=no_cache)
-        result = run_suites(suites, backend, baseline=base_result)
+        result = run_suites(suites, backend, baseline=base_result, allow_missing=allow_missing)
         _say_cache(backend, progress)
     try:
         ids = record(result, base_result)  # every run lands in the store, so reports never need a re-run
@@ -93,18 +118,19 @@ def evaluate_many(
     batch_size: int = 32,
     progress: bool = True,
     no_cache: bool = False,
+    allow_missing: Sequence[str] = (),
 ) -> tuple[list[RunResult], RunResult]:
     """The baseline once, then every candidate against it on the same cases (one model in memory at a time)."""
     with reuse_off() if no_cache else nullcontext():
         backend = _load(baseline, batch_size=batch_size, progress=progress, no_cache=no_cache)
-        base_result = run_suites(suites, backend)
+        base_result = run_suites(suites, backend, allow_missing=allow_missing)
         _say_cache(backend, progress)
         del backend
         gc.collect()
         results = []
         for spec in candidates:
             backend = _load(spec, batch_size=batch_size, progress=progress, no_cache=no_cache)
-            results.append(run_suites(suites, backend, baseline=base_result))
+            results.append(run_suites(suites, backend, baseline=base_result, allow_missing=allow_missing))
             _say_cache(backend, progress)
             del backend
             gc.collect()
@@ -131,7 +157,8 @@ def _load(spec: ModelSpec, *, batch_size: int, progress: bool, no_cache: bool) -
     from harness.backends.cached import CachedBackend
     from harness.store.result_cache import ResultCache
 
-    backend = load_backend(spec.model, spec.adapter, batch_size=batch_size, progress=progress)
+    backend = load_backend(spec.model, spec.adapter, batch_size=batch_size, progress=progress, server=spec.server,
+                           engine=spec.engine)
     if no_cache or store_disabled():
         return backend
     return CachedBackend(backend, ResultCache(default_path()))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from harness.results import CaseResult, ThresholdResult
+from harness.results import CaseResult, SuiteResult, ThresholdResult
 from harness.schema import Suite, Threshold
 from harness.stats import PLANNING_SD, POWER, minimum_detectable_effect, noninferiority, paired_bootstrap
 
@@ -231,3 +231,34 @@ def _result(suite: Suite, th: Threshold, value: float | None, n: int, baseline: 
         drop_upper=upper,
         decision=decision,
     )
+
+
+def missing_allowed(suite: Suite, key: str, allowed: Sequence[str]) -> bool:
+    """``--allow-missing SUITE:METRIC`` (suite by name or path; metric as 'metric' or 'metric@tag')."""
+    metric, _ = split_key(key)
+    return any(f"{name}:{m}" in allowed for name in (suite.name, suite.path) for m in (key, metric))
+
+
+def mark_not_evaluated(suite: Suite, result: SuiteResult, allow_missing: Sequence[str] = ()) -> None:
+    """Every metric and threshold that would cover a case the backend could not score becomes
+    'not evaluated': the metric is dropped (a value over the other cases would mean something
+    else), the threshold has no value and fails, unless ``allow_missing`` names it."""
+    from dataclasses import replace
+
+    reason = next(iter(result.not_evaluated.values()))
+    tags = {c.id: set(c.tags) for c in suite.cases}
+
+    def covers(tag: str | None) -> bool:
+        return any(tag is None or tag in tags.get(case_id, ()) for case_id in result.not_evaluated)
+
+    for key in [k for k in result.metrics if covers(split_key(k)[1])]:
+        del result.metrics[key]
+    marked = []
+    for t in result.thresholds:
+        if covers(split_key(t.key)[1]):
+            allowed = missing_allowed(suite, t.key, allow_missing)
+            t = replace(t, value=None, holds=allowed, drop_upper=None,
+                        decision=("not evaluated (allowed by --allow-missing): " if allowed else "not evaluated: ")
+                        + f"{len(result.not_evaluated)} case(s): {reason}")
+        marked.append(t)
+    result.thresholds = marked

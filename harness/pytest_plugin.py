@@ -38,9 +38,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="'base' (the model without --adapter), an adapter directory, or a model: adds a regression test per threshold")
     group.addoption("--results", default=None, metavar="PATH", help="write per-case outputs, scores and verdicts as JSON")
     group.addoption("--batch-size", type=int, default=32, help="generation / scoring batch size (default 32)")
-    group.addoption("--allow-missing", action="append", default=[], metavar="SUITE",
-                    help="a suite (name or path) that may be not evaluated, e.g. when its data is missing; "
-                         "any other suite that cannot run fails the session (repeatable)")
+    group.addoption("--allow-missing", action="append", default=[], metavar="SUITE[:METRIC]",
+                    help="a suite (name or path) that may be not evaluated, e.g. when its data is missing, or "
+                         "SUITE:METRIC, a metric the backend cannot score; anything else not evaluated fails the "
+                         "session (repeatable)")
+    group.addoption("--backend", default="hf", choices=["hf", "openai-compatible", "vllm"],
+                    help="hf: transformers in this process (default); openai-compatible: a served model; "
+                         "vllm: vLLM in this process (needs a GPU)")
+    group.addoption("--base-url", default=None, help="the server's API root, e.g. http://127.0.0.1:8000/v1")
+    group.addoption("--fingerprint", default=None, help="what the served weights are; recorded, keys the cache")
+    group.addoption("--max-concurrency", type=int, default=4, help="server requests in flight at once (default 4)")
     group.addoption("--no-cache", action="store_true", default=False,
                     help="run every case on the model instead of reusing results stored by an identical earlier run")
 
@@ -154,6 +161,8 @@ class CaseItem(_SuiteItem):
 
     def runtest(self) -> None:
         suite_result = self.result()
+        if self.case.id in suite_result.not_evaluated:  # never a score; its thresholds say whether that is allowed
+            pytest.skip(f"not evaluated: {suite_result.not_evaluated[self.case.id]}")
         result = suite_result.cases[self.case.id]
         if result.passed:
             return
@@ -177,6 +186,8 @@ class ThresholdItem(_SuiteItem):
 
     def runtest(self) -> None:
         res = self._threshold_result()
+        if res.decision.startswith("not evaluated") and res.holds:
+            pytest.skip(res.decision)
         if not res.holds:
             where = f"{self.suite.path}:{self.threshold.line}"
             raise VerdictFailure(f"{where}: " + _threshold_report(res, self.result(), self.threshold))
@@ -234,10 +245,12 @@ class _State:
 
     def evaluate(self) -> None:
         opt = self.config.getoption
-        candidate = ModelSpec(opt("--model"), opt("--adapter"))
+        candidate = ModelSpec.from_options(opt("--model"), opt("--adapter"), backend=opt("--backend"),
+                                           base_url=opt("--base-url"), fingerprint=opt("--fingerprint"),
+                                           max_concurrency=opt("--max-concurrency"))
         base = baseline_spec(opt("--baseline"), candidate) if opt("--baseline") else None
         self.run, self.baseline = evaluate(list(self.suites.values()), candidate, base, batch_size=opt("--batch-size"),
-                                           no_cache=opt("--no-cache"))
+                                           no_cache=opt("--no-cache"), allow_missing=opt("--allow-missing"))
 
 
 @pytest.hookimpl(trylast=True)

@@ -132,6 +132,10 @@ class SuiteResult:
     # The first case's prompt as the model saw it (chat template applied), when the backend can say:
     # two runs of one suite with different renderings were not asked the same questions.
     rendered_prompt: str | None = None
+    # Cases the backend could not score at all (case id -> why), e.g. log-likelihood checks on a
+    # server without prompt log-probabilities. They are left out of every metric, and every metric
+    # and threshold that would cover them is "not evaluated".
+    not_evaluated: dict[str, str] = field(default_factory=dict)
 
     def failing_cases(self, tag: str | None = None, limit: int = 10) -> str:
         """The ids of the failing cases (those with ``tag``), at most ``limit`` shown: 'a, b … (+3)'."""

@@ -12,9 +12,17 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from harness import __version__
-from harness.backend import Backend, GenerationRequest, LoglikelihoodRequest, Prompt, RendersPrompts, capability
+from harness.backend import (
+    Backend,
+    CapabilityUnavailable,
+    GenerationRequest,
+    LoglikelihoodRequest,
+    Prompt,
+    RendersPrompts,
+    capability,
+)
 from harness.errors import HarnessError
-from harness.metrics import ExternalMetric, check_thresholds, suite_metrics
+from harness.metrics import ExternalMetric, check_thresholds, mark_not_evaluated, suite_metrics
 from harness.results import CaseResult, CheckResult, RunResult, SuiteResult
 from harness.schema import Case, Check, Suite
 from harness.scorers import Score, ScoreInput
@@ -44,6 +52,7 @@ def run_suites(
     backend: Backend,
     *,
     baseline: RunResult | None = None,
+    allow_missing: Sequence[str] = (),
 ) -> RunResult:
     """Evaluate ``suites`` on ``backend``; with ``baseline``, thresholds also check regression."""
     start = time.perf_counter()
@@ -52,7 +61,11 @@ def run_suites(
     gen_requests = list(dict.fromkeys(r for p in plans if p.generation is not None for r in (p.generation, *p.repeats)))
     outputs = dict(zip(gen_requests, backend.generate(gen_requests))) if gen_requests else {}
     ll_requests = list(dict.fromkeys(r for p in plans for reqs in p.ll_requests for r in reqs))
-    logprobs = dict(zip(ll_requests, backend.loglikelihood(ll_requests))) if ll_requests else {}
+    unavailable = None  # why log-likelihood checks cannot be scored on this backend, if they cannot
+    try:
+        logprobs = dict(zip(ll_requests, backend.loglikelihood(ll_requests))) if ll_requests else {}
+    except CapabilityUnavailable as exc:
+        logprobs, unavailable = {}, str(exc)
 
     results: dict[str, SuiteResult] = {}
     for suite in suites:
@@ -64,6 +77,9 @@ def run_suites(
                 results[plan.suite.path].rendered_prompt = renderer.render(plan.prompt)
     _prepare_scorers(plans, outputs)
     for plan in plans:
+        if unavailable and any(plan.ll_requests):
+            results[plan.suite.path].not_evaluated[plan.case.id] = unavailable  # no score, not a zero
+            continue
         output = outputs[plan.generation] if plan.generation is not None else None
         checks = [
             CheckResult(describe_check(check), _score(check, plan, output, [logprobs[r] for r in reqs]))
@@ -92,6 +108,8 @@ def run_suites(
         base = baseline.suites.get(suite.path) if baseline else None
         result.thresholds = check_thresholds(suite, cases, base.metrics if base else None, external,
                                              list(base.cases.values()) if base and base.cases else None)
+        if result.not_evaluated:
+            mark_not_evaluated(suite, result, allow_missing)
     return RunResult(
         backend.identity, results, time.perf_counter() - start, __version__,
         baseline.identity if baseline else None,

@@ -37,6 +37,8 @@ def run_table(run: RunResult) -> str:
             continue
         for t in suite.thresholds:
             verdict = "pass" if t.holds and not t.regressed else "REGRESSED" if t.holds else "FAIL"
+            if t.decision.startswith("not evaluated"):
+                verdict = "not evaluated (allowed)" if t.holds else "NOT EVALUATED"
             rule = t.rule.split(" ", 1)[1]
             rows.append([suite.name, t.key, *([fmt(t.baseline)] if with_base else []), fmt(t.value), rule, verdict])
         critical = [c.case_id for c in suite.cases.values() if c.critical and not c.passed]
@@ -48,7 +50,9 @@ def run_table(run: RunResult) -> str:
         errored = suite.errored
         if errored:
             rows.append([suite.name, "errors", *([""] if with_base else []), str(len(errored)), errored[0][:60], "ERROR"])
-        rows.append([suite.name, "== suite", *([""] if with_base else []), f"{len(suite.cases)} cases", "", suite.verdict.upper()])
+        rows.append([suite.name, "== suite", *([""] if with_base else []), f"{len(suite.cases)} cases"
+                     + (f" (+{len(suite.not_evaluated)} not evaluated)" if suite.not_evaluated else ""), "",
+                     suite.verdict.upper()])
     return render(headers, rows)
 
 

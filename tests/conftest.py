@@ -81,3 +81,18 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if _MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture
+def fake_openai():
+    """The API root of a fake OpenAI-compatible server (tests/fake_openai.py) answering ``Fake.script``."""
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from tests.fake_openai import Fake
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Fake)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    Fake.seen = []
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()

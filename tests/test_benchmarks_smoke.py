@@ -20,6 +20,7 @@ EXPECTED = {
     "bench_cache.py": "warm results identical to cold: yes",
     "bench_memory.py": "peak RSS:",
     "bench_load.py": "converted cache (safetensors)",
+    "bench_server.py": "server supports:",
 }
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from harness.backend import Backend, ServerOptions
     from harness.backends.hf import HFBackend
 
 __all__ = ["load_backend", "forget_backends"]
@@ -44,19 +45,36 @@ def load_backend(
     batch_size: int = 32,
     device: str | None = None,
     progress: bool = True,
-) -> HFBackend:
+    server: ServerOptions | None = None,
+    engine: str = "hf",
+) -> Backend:
     """A ready Backend for ``model`` + ``adapter``.
 
     model: None or "embedded" for the built-in SmolLM2-135M-Instruct (converted from its GGUF
     once, then cached), a local transformers directory, or a Hugging Face hub id (online, or
     already in the local HF cache). adapter: a PEFT LoRA adapter directory (safetensors).
     device: a torch device; default ``$ADAPTER_HARNESS_DEVICE``, else ``cpu``.
+    server: evaluate through an OpenAI-compatible server instead (``model`` and ``adapter`` are then
+    the names it serves): :class:`harness.backends.server.ServerBackend`.
     Raises HarnessError, with one line saying what to fix, for anything the user can get wrong.
     """
     from harness.errors import HarnessError
 
     if batch_size < 1:
         raise HarnessError(f"batch size must be >= 1, got {batch_size}")
+    if server is not None:
+        from harness.backends.server import ServerBackend
+
+        if not model:
+            raise HarnessError("--backend openai-compatible needs --model: the model name the server serves")
+        return ServerBackend(server.base_url, model, adapter_model=adapter, fingerprint=server.fingerprint,
+                             max_concurrency=server.max_concurrency, timeout=server.timeout, progress=progress)
+    if engine == "vllm":
+        from harness.backends.hf.loading import resolve_model_dir
+        from harness.backends.vllm import VLLMBackend
+
+        model_dir, _ = resolve_model_dir(model, progress=progress)
+        return VLLMBackend(str(model_dir), adapter, progress=progress)
     from harness.backends.hf import load_hf_backend
     from harness.device import default_device
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from harness.cli.suites import add_server_options, server_options
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     gate = subparsers.add_parser("gate", help="accept an adapter into adapters/ only if every suite passes")
@@ -21,12 +23,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gate.add_argument("--training", nargs="+", default=["training/data"], help="training data for the hold-out check")
     gate.add_argument("--holdout-threshold", type=float, default=None,
                       help="near-duplicate cosine threshold (default 0.9)")
-    gate.add_argument("--allow-missing", nargs="+", default=[], metavar="SUITE",
+    gate.add_argument("--allow-missing", nargs="+", default=[], metavar="SUITE[:METRIC]",
                       help="suites (name or path) that may be not evaluated (e.g. data missing); others must run")
     gate.add_argument("--batch-size", type=int, default=32)
     gate.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     gate.add_argument("--no-cache", action="store_true",
                       help="run every case on the model instead of reusing results stored by an identical earlier run")
+    add_server_options(gate)  # ADAPTER and --model are then names the server serves
     gate.set_defaults(func=cmd_gate)
 
     hold = subparsers.add_parser("holdout", help="check that no training prompt leaks into the suites")
@@ -58,7 +61,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
         adapters, model=args.model, baseline=args.baseline, suites=args.suites, name=args.name,
         registry_dir=args.registry, training=args.training, holdout_threshold=args.holdout_threshold,
         batch_size=args.batch_size, progress=not args.quiet, no_cache=args.no_cache,
-        allow_missing=args.allow_missing,
+        allow_missing=args.allow_missing, server=server_options(args),
     )
     for result in results:
         print(f"\ncandidate: {result.candidate.identity.label()}")

@@ -10,15 +10,15 @@ from harness.loader import find_suites, load_suites
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness.evaluate import ModelSpec, baseline_spec, evaluate
+    from harness.evaluate import baseline_spec, evaluate
     from harness.metrics import split_key
     from harness.table import case_report, run_table
 
     suites = load_suites(args.suites)
-    candidate = ModelSpec(args.model, args.adapter)
+    candidate = model_spec(args)
     base = baseline_spec(args.baseline, candidate) if args.baseline else None
     run, _ = evaluate(suites, candidate, base, batch_size=args.batch_size, progress=not args.quiet,
-                      no_cache=args.no_cache)
+                      no_cache=args.no_cache, allow_missing=args.allow_missing)
     if args.results:
         run.write_json(args.results)
     print(f"\nmodel: {run.identity.label()}   ({run.seconds:.0f} s)")
@@ -32,8 +32,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     if failed:  # which cases to look at, under each threshold that fails
         print("\nfailing thresholds:")
         for s, t in failed:
-            print(f"  {s.name} {t.rule}: failing cases: {s.failing_cases(split_key(t.key)[1]) or 'none'}")
-    decided = [(s.name, t) for s in run.suites.values() for t in s.thresholds if t.decision]
+            why = "not evaluated" if t.value is None and s.not_evaluated else \
+                f"failing cases: {s.failing_cases(split_key(t.key)[1]) or 'none'}"
+            print(f"  {s.name} {t.rule}: {why}")
+    missing = [(s.name, t) for s in run.suites.values() for t in s.thresholds if t.decision.startswith("not evaluated")]
+    if missing:  # never a score: said apart, with how to accept it knowingly
+        print("\nnot evaluated (the gate fails them unless --allow-missing SUITE:METRIC names them):")
+        for name, t in missing:
+            print(f"  {name}:{t.key}: {t.decision}")
+    decided = [(s.name, t) for s in run.suites.values() for t in s.thresholds
+               if t.decision and not t.decision.startswith("not evaluated")]
     if decided:  # how each regression check was decided, with the numbers
         print("\nregression decisions:")
         for name, t in decided:
@@ -85,9 +93,38 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default=None, help="'embedded' (default), an HF hub id or a local model directory")
-    p.add_argument("--adapter", default=None, help="PEFT LoRA adapter directory")
+    p.add_argument("--model", default=None, help="'embedded' (default), an HF hub id or a local model directory; "
+                   "with --backend openai-compatible, the model name the server serves")
+    p.add_argument("--adapter", default=None, help="PEFT LoRA adapter directory (a served adapter's name with a server)")
     p.add_argument("--batch-size", type=int, default=32)
+    add_server_options(p)
+
+
+def add_server_options(p: argparse.ArgumentParser) -> None:
+    server = p.add_argument_group("serving", "evaluate a model behind an OpenAI-compatible server (vLLM, SGLang, TGI, "
+                                  "llama.cpp, transformers serve); API key from $ADAPTER_HARNESS_API_KEY")
+    server.add_argument("--backend", choices=["hf", "openai-compatible", "vllm"], default="hf",
+                        help="hf: transformers in this process (default); openai-compatible: a server; "
+                             "vllm: vLLM in this process (a GPU, pip install 'adapter-harness[vllm]')")
+    server.add_argument("--base-url", default=None, help="the server's API root, e.g. http://127.0.0.1:8000/v1")
+    server.add_argument("--fingerprint", default=None,
+                        help="what the served weights are (e.g. a hash or release tag): recorded with the run "
+                             "and part of the result cache's key")
+    server.add_argument("--max-concurrency", type=int, default=4, help="requests in flight at once (default 4)")
+    server.add_argument("--timeout", type=float, default=120.0, help="seconds per request before retrying (default 120)")
+
+
+def server_options(args: argparse.Namespace):
+    """The ServerOptions the options name (None: in process)."""
+    return model_spec(args).server
+
+
+def model_spec(args: argparse.Namespace):
+    from harness.evaluate import ModelSpec
+
+    return ModelSpec.from_options(args.model, args.adapter, backend=args.backend, base_url=args.base_url,
+                                  fingerprint=args.fingerprint, max_concurrency=args.max_concurrency,
+                                  timeout=args.timeout)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -99,6 +136,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     run.add_argument("--details", action="store_true",
                      help="print every failing case in full: prompt, output and each check's verdict")
+    run.add_argument("--allow-missing", nargs="+", default=[], metavar="SUITE[:METRIC]",
+                     help="accept these as not evaluated: a metric the backend cannot score (SUITE:METRIC, e.g. "
+                          "truthfulqa:mc1 on a server without prompt log-probabilities)")
     run.add_argument("--no-cache", action="store_true",
                      help="run every case on the model instead of reusing results stored by an identical earlier run")
     run.set_defaults(func=cmd_run)

@@ -19,6 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from harness.backend import ServerOptions
 from harness.errors import HarnessError
 from harness.gate import manifest as registry
 from harness.results import RunResult
@@ -116,10 +117,10 @@ def failures(candidate: RunResult) -> list[str]:
     return out
 
 
-def build_manifest(adapter_dir: Path, name: str, candidate: RunResult, baseline: RunResult | None,
+def build_manifest(adapter_dir: Path | None, name: str, candidate: RunResult, baseline: RunResult | None,
                    baseline_label: str, suite_paths: list[str]) -> dict[str, Any]:
     """Everything needed to trace an accepted adapter back to its weights, data and evidence."""
-    info = _training_info(adapter_dir) or {}
+    info = (_training_info(adapter_dir) if adapter_dir else None) or {}
     ident = candidate.identity
     metrics = {}
     for path, suite in candidate.suites.items():
@@ -140,7 +141,8 @@ def build_manifest(adapter_dir: Path, name: str, candidate: RunResult, baseline:
                        "tokenizer_sha256": (info.get("base_model") or {}).get("tokenizer_sha256")
                        or ident.tokenizer_sha256,
                        "training_id": (info.get("base_model") or {}).get("id")},
-        "adapter": {"source": str(adapter_dir), "weights_sha256": registry.sha256_file(adapter_dir / registry.WEIGHTS)},
+        "adapter": {"source": str(adapter_dir), "weights_sha256": registry.sha256_file(adapter_dir / registry.WEIGHTS)}
+        if adapter_dir else {},
         "baseline": {"kind": baseline_label, "model": baseline.identity.label() if baseline else None,
                      "adapter_sha256": baseline.identity.adapter_sha256 if baseline else None},
         "recipe": info.get("recipe"),
@@ -207,6 +209,7 @@ def run_gate_many(
     progress: bool = True,
     no_cache: bool = False,
     allow_missing: Sequence[str] = (),
+    server: ServerOptions | None = None,
 ) -> list[GateResult]:
     """The gate for one or more adapters against one baseline, evaluated once (Holm-corrected when
     several). Raises HarnessError before scoring on a refusal (bad adapter, leakage, missing suite)."""
@@ -220,10 +223,18 @@ def run_gate_many(
         raise HarnessError("give at least one adapter to gate")
     if name and len(adapters) > 1:
         raise HarnessError("--name names one adapter; with several, each takes its training run's name")
-    adapter_dirs = [check_adapter_dir(a) for a in adapters]
-    names = [adapter_name(d, name) for d in adapter_dirs]
+    if server is None:
+        adapter_dirs: list[Path | None] = [check_adapter_dir(a) for a in adapters]
+        names = [adapter_name(d, name) for d in adapter_dirs]
+        base_spec = baseline_for(baseline, names[0], registry_dir, model)
+    else:  # served names, not folders (harness/gate/served.py)
+        if baseline != "base":
+            raise HarnessError("through a server the baseline is the served base model: --baseline base")
+        adapter_dirs = [None] * len(adapters)
+        names = [registry.check_name(name or re.sub(r"[^A-Za-z0-9_.-]+", "-", a).strip(".-") or "adapter")
+                 for a in adapters]
+        base_spec = ModelSpec(model, None, server)
     suite_paths = [str(p) for p in find_suites(suites or ["suites"])]
-    base_spec = baseline_for(baseline, names[0], registry_dir, model)
 
     loaded = [load_suite(p) for p in suite_paths]
     missing = [s for s in loaded if s.skip_reason and not suite_allowed_missing(s, allow_missing)]
@@ -242,23 +253,34 @@ def run_gate_many(
     if not holdout.passed:
         raise HarnessError("training data leaks into the suites; remove or rewrite these rows:\n" + holdout.summary())
     _say(f"hold-out check passed ({holdout.n_training} training prompts vs {holdout.n_suite} suite prompts)", progress)
-    for adapter_dir in adapter_dirs:
+    for adapter, adapter_dir in zip(adapters, adapter_dirs):
+        if server is not None:
+            from harness.gate.served import served_applied_check
+
+            _say(f"applied-check passed for {adapter}: {served_applied_check(model, adapter, server)}", progress)
+            continue
         base_sha, base_lp, tuned_lp = applied_check(model, str(adapter_dir), batch_size=batch_size)
         _say(f"applied-check passed for {adapter_dir}: canary log-prob {base_lp:.3f} (base) -> {tuned_lp:.3f}", progress)
 
-    runs, base_run = evaluate_many(loaded, [ModelSpec(model, str(d)) for d in adapter_dirs], base_spec,
-                                   batch_size=batch_size, progress=progress, no_cache=no_cache)
+    specs = [ModelSpec(model, a, server) if server else ModelSpec(model, str(d)) for a, d in zip(adapters, adapter_dirs)]
+    runs, base_run = evaluate_many(loaded, specs, base_spec,
+                                   batch_size=batch_size, progress=progress, no_cache=no_cache,
+                                   allow_missing=allow_missing)
     holm_adjust(runs, base_run, min((s.confidence for s in loaded), default=0.95))
     results = []
-    for adapter_dir, adapter_label, candidate in zip(adapter_dirs, names, runs):
+    for adapter, adapter_dir, adapter_label, candidate in zip(adapters, adapter_dirs, names, runs):
         published = None
         if candidate.passed and candidate.store_error:
             # an accepted adapter is published only with its evidence on record
-            raise HarnessError(f"{adapter_dir} passed, but its run could not be saved to the run store "
+            raise HarnessError(f"{adapter_dir or adapter} passed, but its run could not be saved to the run store "
                                f"({candidate.store_error}); nothing was published. Repair or move the store "
                                "(harness runs shows where; ADAPTER_HARNESS_STORE points elsewhere) and run the gate again")
         if candidate.passed:
             doc = build_manifest(adapter_dir, adapter_label, candidate, base_run, baseline, suite_paths)
+            if server is not None:
+                from harness.gate.served import served_adapter_fields, server_info
+
+                doc["adapter"], doc["server"] = served_adapter_fields(adapter, server), server_info(server)
             published = registry.publish(adapter_dir, registry_dir, adapter_label, doc)
         results.append(GateResult(candidate.passed, candidate, base_run, published,
                                   compare_table(candidate, base_run), failures(candidate)))

@@ -75,9 +75,11 @@ def clean_orphans(registry: Path) -> list[Path]:
     return removed
 
 
-def publish(adapter_dir: str | Path, registry: str | Path, name: str, manifest: dict[str, Any]) -> Path:
-    """Copy the adapter and its manifest into the next free ``registry/name/vN``, atomically."""
-    adapter_dir, registry = Path(adapter_dir), Path(registry)
+def publish(adapter_dir: str | Path | None, registry: str | Path, name: str, manifest: dict[str, Any]) -> Path:
+    """Copy the adapter and its manifest into the next free ``registry/name/vN``, atomically.
+
+    ``adapter_dir`` None: an adapter behind a server; the version holds its manifest alone."""
+    registry = Path(registry)
     check_name(name)
     try:
         registry.mkdir(parents=True, exist_ok=True)
@@ -87,14 +89,14 @@ def publish(adapter_dir: str | Path, registry: str | Path, name: str, manifest: 
         raise HarnessError(f"the registry {registry} is not writable; fix its permissions or pass --registry DIR") from None
     (tmp / _OWNER).write_text(str(os.getpid()))
     try:
-        for item in sorted(adapter_dir.iterdir()):
+        for item in sorted(Path(adapter_dir).iterdir()) if adapter_dir is not None else []:
             if item.name in (MANIFEST,) or item.name.startswith("."):
                 continue  # a previous manifest is replaced by the new one
             if item.is_dir():
                 shutil.copytree(item, tmp / item.name)
             else:
                 shutil.copy2(item, tmp / item.name)
-        if sha256_file(tmp / WEIGHTS) != manifest["adapter"]["weights_sha256"]:
+        if adapter_dir is not None and sha256_file(tmp / WEIGHTS) != manifest["adapter"]["weights_sha256"]:
             raise HarnessError(f"adapter {adapter_dir}: the weights changed while the gate was running; run it again")
         tmp.chmod(0o755)  # mkdtemp makes it private; a published adapter is an ordinary readable folder
         (tmp / _OWNER).unlink()
