@@ -96,6 +96,10 @@ def evaluate(
         backend = _load(candidate, batch_size=batch_size, progress=progress, no_cache=no_cache)
         result = run_suites(suites, backend, baseline=base_result, allow_missing=allow_missing)
         _say_cache(backend, progress)
+    from harness.backends import shard
+
+    if not shard.is_main():  # a data-parallel launch: the first process records the run
+        return result, base_result
     try:
         ids = record(result, base_result)  # every run lands in the store, so reports never need a re-run
         if ids:
@@ -134,7 +138,9 @@ def evaluate_many(
             _say_cache(backend, progress)
             del backend
             gc.collect()
-    if not store_disabled():
+    from harness.backends import shard
+
+    if not store_disabled() and shard.is_main():
         try:  # the baseline once; every candidate linked to it
             from harness.store import RunStore
 

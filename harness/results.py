@@ -172,6 +172,7 @@ class SuiteResult:
             "verdict": self.verdict,
             "skipped": self.skipped,
             "rendered_prompt": self.rendered_prompt,
+            "not_evaluated": self.not_evaluated,
             "metrics": self.metrics,
             "thresholds": [t.to_dict() for t in self.thresholds],
             "cases": [c.to_dict() for c in self.cases.values()],

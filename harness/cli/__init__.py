@@ -8,6 +8,7 @@ Each subcommand module (``suites``: run / validate / prepare; ``train``: train /
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -30,6 +31,12 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
+    from harness.backends import shard
+
+    if shard.init_from_launcher() and not shard.is_main():
+        # `accelerate launch --num_processes N -m harness ...`: every process evaluates its share of the
+        # batches; the first one prints, stores and publishes, the others stay silent
+        sys.stdout = open(os.devnull, "w")
     if not args.verbose:
         from harness.logs import quiet_libraries
 

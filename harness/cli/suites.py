@@ -19,7 +19,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     base = baseline_spec(args.baseline, candidate) if args.baseline else None
     run, _ = evaluate(suites, candidate, base, batch_size=args.batch_size, progress=not args.quiet,
                       no_cache=args.no_cache, allow_missing=args.allow_missing)
-    if args.results:
+    from harness.backends import shard
+
+    if args.results and shard.is_main():  # one writer under a data-parallel launch
         run.write_json(args.results)
     print(f"\nmodel: {run.identity.label()}   ({run.seconds:.0f} s)")
     print(run_table(run))

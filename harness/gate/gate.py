@@ -275,7 +275,9 @@ def run_gate_many(
             raise HarnessError(f"{adapter_dir or adapter} passed, but its run could not be saved to the run store "
                                f"({candidate.store_error}); nothing was published. Repair or move the store "
                                "(harness runs shows where; ADAPTER_HARNESS_STORE points elsewhere) and run the gate again")
-        if candidate.passed:
+        from harness.backends import shard
+
+        if candidate.passed and shard.is_main():  # a data-parallel launch publishes once
             doc = build_manifest(adapter_dir, adapter_label, candidate, base_run, baseline, suite_paths)
             if server is not None:
                 from harness.gate.served import served_adapter_fields, server_info

@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList
 
 from harness.backend import GenerationRequest
+from harness.backends import shard
 from harness.errors import HarnessError
 
 from . import text
@@ -84,17 +85,23 @@ class Generator:
             if request.max_new_tokens < 0:
                 raise HarnessError(f"max_new_tokens must be >= 0, got {request.max_new_tokens}")
             groups[request.max_new_tokens].append(index)
-        bar = tqdm(total=len(requests), desc="generate", unit="req", disable=not self.progress, leave=False)
+        bar = tqdm(total=len(requests), desc="generate", unit="req", disable=not self.progress or not shard.is_main(),
+                   leave=False)
+        number = 0  # batch number across groups: under a distributed launch, each process runs its share
         with torch.inference_mode():
             for max_new, indices in groups.items():
                 indices.sort(key=lambda i: len(encoded[i]))
                 for start in range(0, len(indices), self.batch_size):
                     batch = indices[start : start + self.batch_size]
+                    number += 1
+                    if not shard.mine(number - 1):
+                        continue
                     texts = self._batch([encoded[i] for i in batch], [requests[i] for i in batch], max_new)
                     for i, completion in zip(batch, texts):
                         outputs[i] = completion
-                    bar.update(len(batch))
+                    bar.update(len(batch) * shard.world()[1])
         bar.close()
+        outputs = shard.gather_filled(outputs)
         return [o if o is not None else "" for o in outputs]
 
     def _batch(self, prompts: list[list[int]], requests: list[GenerationRequest], max_new: int) -> list[str]:

@@ -18,6 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from harness.backend import LoglikelihoodRequest
+from harness.backends import shard
 
 from . import prefix_tree, text
 from .kvcache import Level, assemble, own_tokens
@@ -80,13 +81,16 @@ class LoglikelihoodRunner:
         else:  # one node per input: plain batched forwards
             roots = [Node(0, s.tokens, [], s.wants) for s in scored_any]
         self._bar = tqdm(
-            total=len(requests), desc="loglikelihood", unit="req", disable=not self.progress, leave=False
+            total=len(requests), desc="loglikelihood", unit="req", disable=not self.progress or not shard.is_main(),
+            leave=False,
         )
         self._bar.update(sum(1 for n in self._left if n == 0))  # empty continuations score 0
         with torch.inference_mode():
             self._run([(0, node) for node in roots], None)
         self._bar.close()
-        return self._totals
+        # under a distributed launch each process ran every N-th top-level batch with its subtrees;
+        # each request's tokens lie in one tree, so the totals add up
+        return shard.gather_sum(self._totals)
 
     def _run(self, items: list[tuple[int, Node]], past: Level | None) -> None:
         """Forward ``items`` (parent row, node) in batches, each batch followed by its subtrees.
@@ -94,7 +98,8 @@ class LoglikelihoodRunner:
         Depth-first with an explicit stack (trees of nested prefixes can be deep); only the
         caches on the current path are alive at any time.
         """
-        stack = [(self._batches(items), past)]
+        top = (batch for number, batch in enumerate(self._batches(items)) if shard.mine(number))
+        stack = [(top, past)]
         while stack:
             batches, parent = stack[-1]
             batch = next(batches, None)
