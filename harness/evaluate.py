@@ -55,10 +55,14 @@ class ModelSpec:
 def baseline_spec(baseline: str, candidate: ModelSpec) -> ModelSpec:
     """What ``--baseline`` names: 'base' (the candidate's base model without adapter), an adapter dir, or a model.
 
-    >>> baseline_spec("base", ModelSpec("m", "a"))
-    ModelSpec(model='m', adapter=None)
-    >>> baseline_spec("gpt2", ModelSpec(None, "a"))
-    ModelSpec(model='gpt2', adapter=None)
+    >>> baseline_spec("base", ModelSpec("m", "a")).label()
+    'm'
+    >>> baseline_spec("gpt2", ModelSpec(None, "a")).label()
+    'gpt2'
+    >>> served = ModelSpec("m", "m-lora", ServerOptions("http://127.0.0.1:8000/v1"))
+    >>> baseline_spec("base", served).label()
+    'm @ http://127.0.0.1:8000/v1'
+
     """
     if baseline == "base":
         return ModelSpec(candidate.model, None, candidate.server, candidate.engine)

@@ -66,3 +66,11 @@ def gather_sum(values: list[float]) -> list[float]:
     parts: list[list[float]] = [[] for _ in range(size)]
     dist.all_gather_object(parts, values)
     return [sum(p[i] for p in parts) for i in range(len(values))]
+
+
+def barrier() -> None:
+    """Wait for every process (no-op outside a distributed launch)."""
+    if world()[1] > 1:
+        import torch.distributed as dist
+
+        dist.barrier()

@@ -64,6 +64,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     result = train(recipe, out, resume=args.resume, max_steps=args.max_steps, init_adapter=args.init_adapter,
                    overwrite=args.overwrite, checkpoint_dir=args.checkpoint_dir)
     info = result.info
+    if "metrics" not in info:  # another process of a multi-process run: the first one reports
+        return 0
     loss = info["metrics"].get("train_loss")
     loss_text = f", train loss {loss:.3f}" if isinstance(loss, float) else ""
     heldout = info.get("heldout") or {}

@@ -129,7 +129,13 @@ def train(
         except HarnessError as exc:
             raise HarnessError(f"init_adapter: {exc}") from None
     stamp = _stamp(recipe, files, init, max_steps)
-    resume_from = _prepare_checkpoints(ckpt, stamp, resume)
+    from harness.backends import shard
+
+    # under `accelerate launch` (DDP) the first process owns the files; the others wait for it
+    resume_from = _prepare_checkpoints(ckpt, stamp, resume) if shard.is_main() else None
+    shard.barrier()
+    if not shard.is_main():
+        resume_from = _last_complete(ckpt) if resume else None
 
     from harness.training import trainers
 
@@ -148,6 +154,9 @@ def train(
         print(f"warning: {dropped} training rows are longer than train.max_length={recipe.train.max_length} "
               "tokens and were left out; raise max_length to train on them", file=sys.stderr)
     result = trainer.train(resume_from_checkpoint=resume_from)
+    if not shard.is_main():  # the first process evaluates, saves and installs the adapter
+        shard.barrier()
+        return TrainResult(out, {"global_step": trainer.state.global_step, "rank": shard.world()[0]})
 
     model = trainer.accelerator.unwrap_model(trainer.model)
     heldout = _evaluate_heldout(recipe, model, trainer.processing_class, split) if split is not None else None
@@ -190,6 +199,7 @@ def train(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     shutil.rmtree(ckpt, ignore_errors=True)  # the run finished: its checkpoints are no longer needed
+    shard.barrier()
     return TrainResult(out, info)
 
 
@@ -262,6 +272,12 @@ def _prepare_checkpoints(ckpt: Path, stamp: dict[str, Any], resume: bool) -> str
     ckpt.mkdir(parents=True)
     stamp_file.write_text(json.dumps(stamp, indent=2), encoding="utf-8")
     return None
+
+
+def _last_complete(ckpt: Path) -> str | None:
+    """The newest complete checkpoint (what the first process resumes from), None without one."""
+    found = [c for c in ckpt.glob("checkpoint-*") if _complete_checkpoint(c)] if ckpt.is_dir() else []
+    return str(max(found, key=lambda p: int(p.name.split("-")[-1]))) if found else None
 
 
 def _complete_checkpoint(folder: Path) -> bool:
