@@ -154,15 +154,16 @@ class CaseItem(_SuiteItem):
 
     def setup(self) -> None:
         # A case that could not be scored (its scorer raised) is an ERROR, not a failed score.
-        errors = self.result().cases[self.case.id].errors
+        suite_result = self.result()
+        if self.case.id in suite_result.not_evaluated:  # never a score; its thresholds say whether that is allowed
+            pytest.skip(f"not evaluated: {suite_result.not_evaluated[self.case.id]}")
+        errors = suite_result.cases[self.case.id].errors
         if errors:
             raise HarnessError(f"{self.suite.path}:{self.case.line}: {self.case.id} could not be scored: "
                                + "; ".join(errors))
 
     def runtest(self) -> None:
         suite_result = self.result()
-        if self.case.id in suite_result.not_evaluated:  # never a score; its thresholds say whether that is allowed
-            pytest.skip(f"not evaluated: {suite_result.not_evaluated[self.case.id]}")
         result = suite_result.cases[self.case.id]
         if result.passed:
             return

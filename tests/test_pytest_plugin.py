@@ -218,3 +218,36 @@ def test_yaml_seen_but_not_collected_is_said_and_the_ini_option_includes_it(pyte
     pytester.makeini("[pytest]\nharness_suite_dirs = checks\n")
     result = pytester.runpytest("--collect-only", "-q")
     result.stdout.fnmatch_lines(["checks/mini.yaml::alpha"])
+
+
+def test_suites_run_against_a_served_model(pytester, suite_dir, fake_openai, monkeypatch):
+    """--backend openai-compatible: the same YAML suite, answered by a (fake) server; a log-likelihood
+    case it cannot score is skipped as not evaluated, and its threshold fails unless allowed."""
+    from tests.fake_openai import CHAT, Fake
+
+    monkeypatch.setattr(Fake, "script", [(200, CHAT)])
+    (suite_dir / "served.yaml").write_text(textwrap.dedent("""\
+        name: served
+        cases:
+          - id: hello
+            prompt: Say hi.
+            tags: [gen]
+            checks: [{contains: {any: [there]}}]
+          - id: mc
+            prompt: "Q: 2+2?\\nA:"
+            template: raw
+            tags: [mc]
+            checks: [{choice: {choices: [" 4", " 5"], correct: [0], mode: mc1}}]
+        thresholds:
+          - {metric: pass_rate, tag: gen, min: 1.0}
+          - {metric: mc1, min: 0.5}
+        """))
+    argv = ["suites", "--backend", "openai-compatible", "--base-url", fake_openai, "--model", "m",
+            "-p", "no:cacheprovider", "-rs"]
+    result = pytester.runpytest(*argv)
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed") == 2 and outcomes.get("failed") == 1 and outcomes.get("skipped") == 1
+    result.stdout.fnmatch_lines(["*not evaluated*no prompt log-probabilities*"])
+    again = pytester.runpytest(*argv, "--allow-missing", "served:mc1")
+    allowed = again.parseoutcomes()
+    assert allowed.get("failed") is None and allowed.get("passed") == 2 and allowed.get("skipped") == 2

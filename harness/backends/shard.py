@@ -9,14 +9,16 @@ Outside a distributed launch these are no-ops.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 
 def world() -> tuple[int, int]:
     """(this process's rank, number of processes); (0, 1) outside a distributed launch."""
-    try:
-        import torch.distributed as dist
-    except ImportError:
+    # A process group exists only if torch.distributed was imported (and initialised): asking must not
+    # import torch, which is slow and, inside pytester's in-process runs, cannot be imported twice.
+    dist = sys.modules.get("torch.distributed")
+    if dist is None:
         return 0, 1
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
