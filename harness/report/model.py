@@ -50,7 +50,20 @@ def build_report(
     if title is None:
         title = f"Release report: {candidate.identity.label()}"
     notes = comparability_notes(candidate, baseline, candidate_info, baseline_info) if baseline is not None else []
+    notes += [note for run in (candidate, baseline) if run is not None for note in integrity_notes(run)]
     return Report(candidate, baseline, suites, reasons, facts, title, notes)
+
+
+def integrity_notes(run: RunResult) -> list[str]:
+    """A run whose weights the harness could not hash (a served model) says so, at the top."""
+    details = run.identity.details
+    if not str(details.get("integrity", "")).startswith("not verified"):
+        return []
+    who = f"the adapter {run.identity.adapter}" if run.identity.adapter else f"the model {run.identity.model}"
+    fingerprint = details.get("fingerprint")
+    return [f"{who}: integrity {details['integrity']} ({details.get('base_url', 'a server')}); it is identified by "
+            + (f"the fingerprint {fingerprint!r} its user supplied" if fingerprint else "its served name only "
+               "(no --fingerprint was given)")]
 
 
 def comparability_notes(candidate: RunResult, baseline: RunResult, candidate_info: RunInfo | None = None,

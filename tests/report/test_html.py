@@ -189,3 +189,17 @@ def test_each_suite_shows_its_first_prompt_as_rendered_and_flags_a_different_ren
     same = build_report(candidate, baseline)
     assert not any("rendered" in note for note in same.notes)
     assert "rendered differently" not in render_html(same)
+
+
+def test_a_served_run_says_its_weights_were_not_verified():
+    import dataclasses
+
+    baseline, candidate = runs()
+    candidate.identity = dataclasses.replace(candidate.identity, adapter="m-lora", details={
+        "backend": "openai-compatible", "base_url": "http://127.0.0.1:8000/v1", "fingerprint": "sha256:abc",
+        "integrity": "not verified by the harness (weights are behind a server)"})
+    report = build_report(candidate, baseline)
+    (note,) = [n for n in report.notes if "integrity" in n]
+    assert "m-lora" in note and "not verified by the harness" in note and "'sha256:abc'" in note
+    assert "not verified by the harness" in render_html(report)
+    assert not [n for n in build_report(*reversed(runs())).notes if "integrity" in n]
