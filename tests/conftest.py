@@ -73,8 +73,8 @@ def tiny_model_dir(tmp_path_factory, tokenizer):
 
 # Fixtures that load or convert a real model, or spawn processes that do: a test using any of
 # them (directly or through another fixture) is slow, and `make test-fast` leaves it out.
-_MODEL_FIXTURES = {"embedded_dir", "tokenizer", "tiny_model_dir", "tiny_base", "applied_lora", "noop_lora", "lora",
-                   "pytester"}
+_MODEL_FIXTURES = {"embedded_dir", "embedded_backend", "tokenizer", "tiny_model_dir", "tiny_base", "applied_lora",
+                   "noop_lora", "lora", "pytester"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -135,6 +135,7 @@ def test_embedded_answers_sensibly(embedded_backend):
     assert "<|im_end|>" not in answer and "assistant" not in answer[:10]
 
 
+@pytest.mark.slow  # loads the embedded model or embeds every training row: left out of make test-fast
 def test_embedded_batched_greedy_matches_sequential(embedded_backend):
     requests = [GR(p, max_new_tokens=16) for p in VARIED]
     batched = embedded_backend.generate(requests)

@@ -276,6 +276,7 @@ def truthfulqa_like() -> list[LL]:
     return [LL(f"{PREAMBLE}\n\nQ: {q}\nA:", " " + choice) for q, choices in QUESTIONS for choice in choices]
 
 
+@pytest.mark.slow  # loads the embedded model or embeds every training row: left out of make test-fast
 def test_embedded_shared_preamble_equals_naive(embedded_backend):
     requests = truthfulqa_like()
     got = embedded_backend.loglikelihood(requests)

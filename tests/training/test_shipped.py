@@ -51,6 +51,7 @@ def test_enough_sft_and_preference_rows():
     assert 450 <= counts["sft"] <= 650 and 150 <= counts["preference"] <= 700, counts
 
 
+@pytest.mark.slow  # loads the embedded model or embeds every training row: left out of make test-fast
 def test_refusal_data_teaches_both_directions():
     """Harmful requests are refused, look-alike benign ones answered (so the adapter does not refuse everything)."""
     from harness.scorers.refusal import detect_refusal
@@ -82,6 +83,7 @@ def test_answer_pair_files_are_what_the_command_makes(name, sources):
     assert shipped == answer_pairs([ROOT / f"training/data/{s}.jsonl" for s in sources])
 
 
+@pytest.mark.slow  # loads the embedded model or embeds every training row: left out of make test-fast
 def test_no_training_prompt_copies_a_suite_prompt():
     """Exact and near-exact (character-level) copies; the gate's embedding check covers paraphrases."""
     suites = [(where, norm(text)) for where, text in suite_prompts()]
