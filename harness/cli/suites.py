@@ -117,16 +117,16 @@ def add_server_options(p: argparse.ArgumentParser) -> None:
 
 
 def server_options(args: argparse.Namespace):
-    """The ServerOptions the options name (None: in process)."""
-    return model_spec(args).server
+    """The ServerOptions the options name (None: in process); the adapters are not needed for that."""
+    return model_spec(args, adapter=None).server
 
 
-def model_spec(args: argparse.Namespace):
+def model_spec(args: argparse.Namespace, *, adapter: str | None = ...):  # type: ignore[assignment]
     from harness.evaluate import ModelSpec
 
-    return ModelSpec.from_options(args.model, args.adapter, backend=args.backend, base_url=args.base_url,
-                                  fingerprint=args.fingerprint, max_concurrency=args.max_concurrency,
-                                  timeout=args.timeout)
+    return ModelSpec.from_options(args.model, args.adapter if adapter is ... else adapter, backend=args.backend,
+                                  base_url=args.base_url, fingerprint=args.fingerprint,
+                                  max_concurrency=args.max_concurrency, timeout=args.timeout)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -45,7 +45,12 @@ def adapter_name(adapter_dir: Path, name: str | None) -> str:
         return registry.check_name(name)
     info = _training_info(adapter_dir)
     guess = (info or {}).get("name") or adapter_dir.resolve().name
-    return registry.check_name(re.sub(r"[^A-Za-z0-9_.-]+", "-", str(guess)).strip(".-") or "adapter")
+    return registry_name(str(guess))
+
+
+def registry_name(guess: str) -> str:
+    """A registry name made from anything (a run name, a folder, a served model's name)."""
+    return registry.check_name(re.sub(r"[^A-Za-z0-9_.-]+", "-", guess).strip(".-") or "adapter")
 
 
 def applied_check(model: str | None, adapter: str, *, batch_size: int = 8) -> tuple[str | None, float, float]:
@@ -231,8 +236,7 @@ def run_gate_many(
         if baseline != "base":
             raise HarnessError("through a server the baseline is the served base model: --baseline base")
         adapter_dirs = [None] * len(adapters)
-        names = [registry.check_name(name or re.sub(r"[^A-Za-z0-9_.-]+", "-", a).strip(".-") or "adapter")
-                 for a in adapters]
+        names = [registry.check_name(name) if name else registry_name(a) for a in adapters]
         base_spec = ModelSpec(model, None, server)
     suite_paths = [str(p) for p in find_suites(suites or ["suites"])]
 
