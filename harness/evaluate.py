@@ -14,7 +14,7 @@ from harness.errors import HarnessError
 from harness.results import RunResult
 from harness.runner import run_suites
 from harness.schema import Suite
-from harness.store import default_path, record, store_disabled
+from harness.store import record, store_disabled
 from harness.store.embeddings import reuse_off
 
 
@@ -171,7 +171,7 @@ def _load(spec: ModelSpec, *, batch_size: int, progress: bool, no_cache: bool) -
                            engine=spec.engine)
     if no_cache or store_disabled():
         return backend
-    return CachedBackend(backend, ResultCache(default_path()))
+    return CachedBackend(backend, ResultCache(None))
 
 
 def _say_cache(backend: Backend, progress: bool) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,36 @@ def _private_run_store(tmp_path, monkeypatch):
     """Each test gets its own run store (runs from tests must not land in ~/.local/share)."""
     if "ADAPTER_HARNESS_STORE" not in os.environ or os.environ["ADAPTER_HARNESS_STORE"] != "off":
         monkeypatch.setenv("ADAPTER_HARNESS_STORE", str(tmp_path / "runs.sqlite3"))
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """A real PostgreSQL server for this test session (a throw-away cluster, see tests/pg_cluster.py).
+
+    Skipped when no server is installed, unless ADAPTER_HARNESS_REQUIRE_POSTGRES=1 (``make test``
+    installs Debian's postgresql and sets it, so CI never skips these tests silently).
+    """
+    from tests.pg_cluster import Cluster, server_binaries
+
+    if server_binaries() is None:
+        message = "no PostgreSQL server installed (make test installs Debian's postgresql package)"
+        if os.environ.get("ADAPTER_HARNESS_REQUIRE_POSTGRES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    pytest.importorskip("psycopg", reason="psycopg 3 missing: pip install 'adapter-harness[postgres]'")
+    import tempfile
+
+    # Not under pytest's tmp dir: the unprivileged server user must be able to reach it.
+    with Cluster(Path(tempfile.mkdtemp(prefix="harness-pg-"))) as cluster:
+        yield cluster
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_spec(request, tmp_path):
+    """A new, empty run store on each engine: an SQLite file, or a new PostgreSQL database (a URL)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store" / "runs.sqlite3")
+    return request.getfixturevalue("postgres").new_database()
 
 
 @pytest.fixture(scope="session")

@@ -352,6 +352,7 @@ def _readonly_store(monkeypatch) -> None:
         return conn
 
     monkeypatch.setattr(sqlite3, "connect", readonly)
+    monkeypatch.setattr(sqlite3.dbapi2, "connect", readonly)  # the module SQLAlchemy's driver calls
 
 
 # --- faults that kill a process --------------------------------------------------------------

@@ -132,7 +132,7 @@ class CachedBackend:
             return f"result cache: off ({self._off_reason})"
         gen, ll = self.stats["generate"], self.stats["loglikelihood"]
         return (f"result cache: reused {gen.hits}/{gen.total} generations, {ll.hits}/{ll.total} log-likelihoods "
-                f"({self.cache.path})")
+                f"({self.cache.location})")
 
     def _through(self, kind: Kind, requests: Sequence[Any], compute: Callable[[list[Any]], list[Any]]) -> list[Value]:
         stats = self.stats[kind]

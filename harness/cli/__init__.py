@@ -41,8 +41,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from harness.logs import quiet_libraries
 
         quiet_libraries()
+    from harness.store.location import using
+
     try:
-        return args.func(args)
+        with using(getattr(args, "store", None)):  # --store: the run store of every part of this command
+            return args.func(args)
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

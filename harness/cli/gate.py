@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from harness.cli.store import store_option
 from harness.cli.suites import add_server_options, server_options
 
 
@@ -30,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gate.add_argument("--no-cache", action="store_true",
                       help="run every case on the model instead of reusing results stored by an identical earlier run")
     add_server_options(gate)  # ADAPTER and --model are then names the server serves
+    store_option(gate)
     gate.set_defaults(func=cmd_gate)
 
     hold = subparsers.add_parser("holdout", help="check that no training prompt leaks into the suites")

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from harness.errors import HarnessError
-from harness.store.db import ENV
 from harness.store.embeddings import EmbeddingCache
+from harness.store.location import ENV
 from harness.store.result_cache import ResultCache
 from harness.store.store import RunStore
 
@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     runs = subparsers.add_parser("runs", help="list the evaluation runs in the run store, newest first")
     runs.add_argument("-n", "--limit", type=int, default=20, help="how many runs to list (default 20; 0 = all)")
     runs.add_argument("--json", action="store_true", help="print the list as JSON")
-    _store_option(runs)
+    store_option(runs)
     runs.set_defaults(func=cmd_runs)
 
     rep = subparsers.add_parser("report", help="write the before/after HTML report of two stored runs")
@@ -32,19 +32,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rep.add_argument("--out", default=None, metavar="FILE.html",
                      help="where to write the HTML report (default: reports/run-<candidate>-vs-<baseline>.html)")
     rep.add_argument("--summary", default=None, metavar="FILE.md", help="also write a Markdown summary (PR comment)")
-    _store_option(rep)
+    store_option(rep)
     rep.set_defaults(func=cmd_report)
 
     cache = subparsers.add_parser(
         "cache", help="show (or --clear) the result cache that lets unchanged re-runs skip the model")
     cache.add_argument("--clear", action="store_true", help="delete every cached result and embedding (stored runs are kept)")
-    _store_option(cache)
+    store_option(cache)
     cache.set_defaults(func=cmd_cache)
 
 
-def _store_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", default=None, metavar="FILE",
-                        help=f"run store file (default: ${ENV} or runs.sqlite3 in the user data directory)")
+def store_option(parser: argparse.ArgumentParser) -> None:
+    """``--store``: the main entry point makes it the default store for the whole command."""
+    parser.add_argument("--store", default=None, metavar="FILE|URL",
+                        help=f"run store: an SQLite file or postgresql://user@host/db "
+                             f"(default: ${ENV}, else runs.sqlite3 in the user data directory)")
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -56,7 +58,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
                           for i in infos], indent=2))
         return 0
     if not infos:
-        print(f"no runs stored in {store.path}")
+        print(f"no runs stored in {store.location}")
         return 0
     rows = [("id", "saved (UTC)", "model + adapter", "verdict", "vs", "suites")]
     rows += [(str(i.id), i.created_at.replace("T", " ").split("+")[0], i.label(), i.verdict,
@@ -64,7 +66,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
-    print(f"\n{len(infos)} run(s) from {store.path}")
+    print(f"\n{len(infos)} run(s) from {store.location}")
     return 0
 
 
@@ -102,11 +104,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_cache(args: argparse.Namespace) -> int:
     cache = ResultCache(args.store)
-    embeddings = EmbeddingCache(cache.path)
+    embeddings = EmbeddingCache(cache.location)
     if args.clear:
-        print(f"deleted {cache.clear()} cached result(s) and {embeddings.clear()} embedding(s) from {cache.path}")
+        print(f"deleted {cache.clear()} cached result(s) and {embeddings.clear()} embedding(s) from {cache.location}")
         return 0
     counts = cache.count_by_kind()
     print(f"{counts['generate']} generation(s), {counts['loglikelihood']} log-likelihood(s) and "
-          f"{embeddings.count()} embedding(s) cached in {cache.path}")
+          f"{embeddings.count()} embedding(s) cached in {cache.location}")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from harness.cli.store import store_option
 from harness.errors import HarnessError
 from harness.loader import find_suites, load_suites
 
@@ -143,6 +144,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                           "truthfulqa:mc1 on a server without prompt log-probabilities)")
     run.add_argument("--no-cache", action="store_true",
                      help="run every case on the model instead of reusing results stored by an identical earlier run")
+    store_option(run)
     run.set_defaults(func=cmd_run)
 
     val = sub.add_parser("validate", help="check suite files without loading a model")

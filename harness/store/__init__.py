@@ -1,8 +1,8 @@
-"""Embedded SQLite store of evaluation runs (``harness runs``, ``harness report``).
+"""The store of evaluation runs (``harness runs``, ``harness report``): an SQLite file, or PostgreSQL.
 
-The file is ``$ADAPTER_HARNESS_STORE`` or ``runs.sqlite3`` in the user data directory;
-``ADAPTER_HARNESS_STORE=off`` disables automatic saving (and the result cache kept in the
-same file, see ``harness/backends/cached.py``).
+The store is ``--store`` or ``$ADAPTER_HARNESS_STORE`` (a file path or ``postgresql://user@host/db``),
+else ``runs.sqlite3`` in the user data directory; ``ADAPTER_HARNESS_STORE=off`` disables automatic
+saving (and the result and embedding caches kept in the same store, see ``harness/backends/cached.py``).
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from harness.results import RunResult
-from harness.store.db import ENV, StoreError, default_path, store_disabled
+from harness.store.location import ENV, StoreError, default_path, locate, store_disabled
 from harness.store.result_cache import ResultCache
 from harness.store.store import RunInfo, RunStore
 
-__all__ = ["ENV", "ResultCache", "RunInfo", "RunStore", "StoreError", "default_path", "record", "store_disabled"]
+__all__ = ["ENV", "ResultCache", "RunInfo", "RunStore", "StoreError", "default_path", "locate", "record",
+           "store_disabled"]
 
 
 def record(
@@ -23,7 +24,7 @@ def record(
     baseline: RunResult | None = None,
     *,
     provenance: dict[str, Any] | None = None,
-    path: str | Path | None = None,
+    path: str | Path | None = None,  # a file or a URL; None: the default store
 ) -> tuple[int, int | None] | None:
     """Save a candidate run and the baseline run it was compared with (linked); return (candidate id, baseline id).
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-import sqlite3
 from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from harness.model_io import ModelIdentity, Prompt
 from harness.results import CaseResult, CheckResult, RunResult, SuiteResult, ThresholdResult
 from harness.scorer_api import Score
+from harness.store import schema as t
 
 _VERSIONED = ("torch", "transformers", "peft")
 
@@ -63,44 +65,43 @@ def suite_file_info(path: str) -> tuple[str | None, dict[str, Any] | None]:
     return hashlib.sha256(raw).hexdigest(), generation
 
 
-def insert_run(conn: sqlite3.Connection, run: RunResult, *, created_at: str, baseline_run: int | None,
+def insert_run(conn: sa.Connection, run: RunResult, *, created_at: str, baseline_run: int | None,
                provenance: dict[str, Any]) -> int:
     ident = run.identity
-    cur = conn.execute(
-        "INSERT INTO runs (created_at, model, adapter, model_sha256, adapter_sha256, tokenizer_sha256,"
-        " identity_details, baseline_identity, baseline_run, harness_version, versions, provenance, seconds, verdict)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (created_at, ident.model, ident.adapter, ident.model_sha256, ident.adapter_sha256, ident.tokenizer_sha256,
-         dumps(ident.details),
-         dumps(asdict(run.baseline)) if run.baseline else None, baseline_run, run.harness_version,
-         dumps(versions(ident)), dumps(provenance), float(run.seconds), "pass" if run.passed else "fail"),
-    )
-    run_id = cur.lastrowid
+    run_id = conn.execute(t.runs.insert().returning(t.runs.c.id), dict(
+        created_at=created_at, model=ident.model, adapter=ident.adapter, model_sha256=ident.model_sha256,
+        adapter_sha256=ident.adapter_sha256, tokenizer_sha256=ident.tokenizer_sha256,
+        identity_details=dumps(ident.details),
+        baseline_identity=dumps(asdict(run.baseline)) if run.baseline else None, baseline_run=baseline_run,
+        harness_version=run.harness_version, versions=dumps(versions(ident)), provenance=dumps(provenance),
+        seconds=float(run.seconds), verdict="pass" if run.passed else "fail",
+    )).scalar_one()
+    suite_rows, threshold_rows, case_rows, score_rows = [], [], [], []
     for pos, (path, suite) in enumerate(run.suites.items()):
         sha, generation = suite_file_info(path)
-        conn.execute(
-            "INSERT INTO suites VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, path, pos, suite.name, sha, dumps(generation) if generation is not None else None,
-             suite.skipped, dumps(suite.metrics), suite.verdict, suite.rendered_prompt),
-        )
-        conn.executemany(
-            "INSERT INTO thresholds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(run_id, path, i, t.key, t.rule, t.line, _num(t.value), t.n_cases, bool(t.holds),
-              bool(t.higher_is_better), float(t.max_regression), _num(t.baseline), _num(t.drop_upper), t.decision)
-             for i, t in enumerate(suite.thresholds)],
-        )
-        conn.executemany(
-            "INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(run_id, path, i, c.case_id, c.line, dumps(_prompt_json(c.prompt)), c.output, dumps(list(c.tags)),
-              bool(c.critical), bool(c.passed), dumps(list(c.samples)), _num(c.pass_fraction))
-             for i, c in enumerate(suite.cases.values())],
-        )
-        conn.executemany(
-            "INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(run_id, path, c.case_id, i, chk.check, float(chk.score.value), bool(chk.score.passed),
-              chk.score.explanation, dumps(_metrics_with_error(chk.score)))
-             for c in suite.cases.values() for i, chk in enumerate(c.checks)],
-        )
+        suite_rows.append(dict(
+            run_id=run_id, path=path, position=pos, name=suite.name, sha256=sha,
+            generation=dumps(generation) if generation is not None else None, skipped=suite.skipped,
+            metrics=dumps(suite.metrics), verdict=suite.verdict, rendered_prompt=suite.rendered_prompt))
+        threshold_rows += [dict(
+            run_id=run_id, suite_path=path, position=i, key=th.key, rule=th.rule, line=th.line, value=_num(th.value),
+            n_cases=th.n_cases, holds=bool(th.holds), higher_is_better=bool(th.higher_is_better),
+            max_regression=float(th.max_regression), baseline=_num(th.baseline), drop_upper=_num(th.drop_upper),
+            decision=th.decision) for i, th in enumerate(suite.thresholds)]
+        case_rows += [dict(
+            run_id=run_id, suite_path=path, position=i, case_id=c.case_id, line=c.line,
+            prompt=dumps(_prompt_json(c.prompt)), output=c.output, tags=dumps(list(c.tags)), critical=bool(c.critical),
+            passed=bool(c.passed), samples=dumps(list(c.samples)), pass_fraction=_num(c.pass_fraction))
+            for i, c in enumerate(suite.cases.values())]
+        score_rows += [dict(
+            run_id=run_id, suite_path=path, case_id=c.case_id, position=i, check=chk.check,
+            value=float(chk.score.value), passed=bool(chk.score.passed), explanation=chk.score.explanation,
+            metrics=dumps(_metrics_with_error(chk.score)))
+            for c in suite.cases.values() for i, chk in enumerate(c.checks)]
+    for table, rows in ((t.suites, suite_rows), (t.thresholds, threshold_rows), (t.cases, case_rows),
+                        (t.scores, score_rows)):
+        if rows:  # executemany: batched into multi-row INSERTs by SQLAlchemy on both engines
+            conn.execute(table.insert(), rows)
     return run_id
 
 
@@ -112,26 +113,30 @@ def _metrics_with_error(score: Score) -> dict:
     return {**score.metrics, _ERROR_KEY: score.error} if score.error else dict(score.metrics)
 
 
-def read_run(conn: sqlite3.Connection, run_id: int) -> RunResult | None:
-    conn.row_factory = sqlite3.Row
-    row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+def read_run(conn: sa.Connection, run_id: int) -> RunResult | None:
+    row = conn.execute(sa.select(t.runs).where(t.runs.c.id == run_id)).mappings().first()
     if row is None:
         return None
+
+    def rows_of(table: sa.Table, *order: str):
+        query = sa.select(table).where(table.c.run_id == run_id).order_by(*(table.c[o] for o in order))
+        return conn.execute(query).mappings()
+
     scores: dict[tuple[str, str], list[CheckResult]] = {}
-    for s in conn.execute("SELECT * FROM scores WHERE run_id = ? ORDER BY suite_path, case_id, position", (run_id,)):
+    for s in rows_of(t.scores, "suite_path", "case_id", "position"):
         metrics = json.loads(s["metrics"])
         error = metrics.pop(_ERROR_KEY, None)
         score = Score(s["value"], bool(s["passed"]), s["explanation"], metrics, error)
         scores.setdefault((s["suite_path"], s["case_id"]), []).append(CheckResult(s["check"], score))
     suites: dict[str, SuiteResult] = {}
-    for s in conn.execute("SELECT * FROM suites WHERE run_id = ? ORDER BY position", (run_id,)):
+    for s in rows_of(t.suites, "position"):
         suites[s["path"]] = SuiteResult(s["name"], s["path"], metrics=json.loads(s["metrics"]), skipped=s["skipped"],
                                         rendered_prompt=s["rendered_prompt"])
-    for t in conn.execute("SELECT * FROM thresholds WHERE run_id = ? ORDER BY suite_path, position", (run_id,)):
-        suites[t["suite_path"]].thresholds.append(ThresholdResult(
-            t["key"], t["rule"], t["line"], t["value"], t["n_cases"], bool(t["holds"]),
-            bool(t["higher_is_better"]), t["max_regression"], t["baseline"], t["drop_upper"], t["decision"]))
-    for c in conn.execute("SELECT * FROM cases WHERE run_id = ? ORDER BY suite_path, position", (run_id,)):
+    for th in rows_of(t.thresholds, "suite_path", "position"):
+        suites[th["suite_path"]].thresholds.append(ThresholdResult(
+            th["key"], th["rule"], th["line"], th["value"], th["n_cases"], bool(th["holds"]),
+            bool(th["higher_is_better"]), th["max_regression"], th["baseline"], th["drop_upper"], th["decision"]))
+    for c in rows_of(t.cases, "suite_path", "position"):
         suites[c["suite_path"]].cases[c["case_id"]] = CaseResult(
             c["case_id"], c["line"], _prompt_from_json(json.loads(c["prompt"])), c["output"],
             scores.get((c["suite_path"], c["case_id"]), []), tuple(json.loads(c["tags"])), bool(c["critical"]),

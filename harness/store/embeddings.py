@@ -15,7 +15,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from harness.store.db import chunks, connect, default_path, insert_new, store_disabled, transaction
+import sqlalchemy as sa
+
+from harness.store.db import chunks, connect, insert_new
+from harness.store.location import Location, locate, store_disabled
+from harness.store.schema import embedding_cache as table
 
 _reuse = ContextVar("adapter_harness_embedding_reuse", default=True)
 
@@ -34,7 +38,7 @@ def default_cache() -> EmbeddingCache | None:
     """The cache in the default run store, or None when the store or reuse is switched off."""
     if store_disabled() or not _reuse.get():
         return None
-    return EmbeddingCache(default_path())
+    return EmbeddingCache(locate(None))
 
 
 def text_key(text: str) -> str:
@@ -42,37 +46,35 @@ def text_key(text: str) -> str:
 
 
 class EmbeddingCache:
-    def __init__(self, path: str | Path):
-        self.path = Path(path).expanduser()
+    def __init__(self, path: str | Path | Location):
+        self.location = locate(path)
 
     def get(self, model: str, texts: Sequence[str]) -> dict[str, bytes]:
         """Stored vectors (raw float32 bytes) of those ``texts`` that have one."""
         by_key = {text_key(t): t for t in dict.fromkeys(texts)}
         keys = list(by_key)
         found: dict[str, bytes] = {}
-        with connect(self.path, create=True) as conn:
+        with connect(self.location, create=True) as conn:
             for chunk in chunks(keys):
-                marks = ",".join("?" * len(chunk))
-                rows = conn.execute(
-                    f"SELECT text, vector FROM embedding_cache WHERE model = ? AND text IN ({marks})", (model, *chunk)
-                )
+                rows = conn.execute(sa.select(table.c.text, table.c.vector).where(table.c.model == model,
+                                                                                 table.c.text.in_(list(chunk))))
                 found.update({by_key[key]: bytes(vector) for key, vector in rows})
         return found
 
     def put(self, model: str, vectors: Mapping[str, bytes]) -> int:
         """Store vectors in one transaction (existing ones are kept); return how many were added."""
-        rows = [(model, text_key(text), vector) for text, vector in vectors.items()]
-        return insert_new(self.path, "INSERT OR IGNORE INTO embedding_cache VALUES (?, ?, ?)", rows)
+        rows = [dict(model=model, text=text_key(text), vector=vector) for text, vector in vectors.items()]
+        return insert_new(self.location, table, rows)
 
     def count(self) -> int:
-        if not self.path.exists():
+        if not self.location.exists():
             return 0
-        with connect(self.path, create=False) as conn:
-            return conn.execute("SELECT COUNT(*) FROM embedding_cache").fetchone()[0]
+        with connect(self.location, create=False) as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
 
     def clear(self) -> int:
         """Delete every stored embedding; return how many were deleted."""
-        if not self.path.exists():
+        if not self.location.exists():
             return 0
-        with connect(self.path, create=False) as conn, transaction(conn):
-            return conn.execute("DELETE FROM embedding_cache").rowcount
+        with connect(self.location, create=False, write=True) as conn:
+            return conn.execute(table.delete()).rowcount

@@ -14,7 +14,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal, Union
 
-from harness.store.db import chunks, connect, default_path, insert_new, transaction
+import sqlalchemy as sa
+
+from harness.store.db import chunks, connect, insert_new
+from harness.store.location import Location, locate
+from harness.store.schema import result_cache as table
 
 Kind = Literal["generate", "loglikelihood"]
 Value = Union[str, float]  # a completion, or a summed log-prob
@@ -22,10 +26,10 @@ KINDS: tuple[Kind, ...] = ("generate", "loglikelihood")
 
 
 class ResultCache:
-    """Cached backend results in the run-store file (``$ADAPTER_HARNESS_STORE`` by default)."""
+    """Cached backend results in the run store (``$ADAPTER_HARNESS_STORE`` by default)."""
 
-    def __init__(self, path: str | Path | None = None):
-        self.path = Path(path).expanduser() if path is not None else default_path()
+    def __init__(self, path: str | Path | Location | None = None):
+        self.location = locate(path)
 
     def get(self, kind: Kind, keys: Iterable[str]) -> dict[str, Value]:
         """The stored results among ``keys`` (absent keys are simply missing from the answer)."""
@@ -33,14 +37,12 @@ class ResultCache:
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return {}
-        column = _column(kind)
+        column = table.c[_column(kind)]
         found: dict[str, Value] = {}
-        with connect(self.path, create=True) as conn:
+        with connect(self.location, create=True) as conn:
             for chunk in chunks(wanted):
-                marks = ",".join("?" * len(chunk))
-                rows = conn.execute(
-                    f"SELECT key, {column} FROM result_cache WHERE kind = ? AND key IN ({marks})", (kind, *chunk)
-                )
+                rows = conn.execute(sa.select(table.c.key, column).where(table.c.kind == kind,
+                                                                        table.c.key.in_(list(chunk))))
                 found.update({key: value for key, value in rows if value is not None})
         return found
 
@@ -55,36 +57,34 @@ class ResultCache:
         rows = []
         for key, value in results.items():
             if kind == "generate":
-                rows.append((key, scope, kind, str(value), None, created))
+                rows.append(dict(key=key, scope=scope, kind=kind, output=str(value), logprob=None, created_at=created))
             elif not math.isnan(float(value)):
-                rows.append((key, scope, kind, None, float(value), created))
-        return insert_new(self.path, "INSERT OR IGNORE INTO result_cache VALUES (?, ?, ?, ?, ?, ?)", rows)
+                rows.append(dict(key=key, scope=scope, kind=kind, output=None, logprob=float(value), created_at=created))
+        return insert_new(self.location, table, rows)
 
     def count(self, scope: str | None = None) -> int:
         """How many results are stored (for one scope, or in all)."""
-        if not self.path.exists():
+        if not self.location.exists():
             return 0
-        with connect(self.path, create=False) as conn:
-            if scope is None:
-                return conn.execute("SELECT COUNT(*) FROM result_cache").fetchone()[0]
-            return conn.execute("SELECT COUNT(*) FROM result_cache WHERE scope = ?", (scope,)).fetchone()[0]
+        query = sa.select(sa.func.count()).select_from(table)
+        with connect(self.location, create=False) as conn:
+            return conn.execute(query if scope is None else query.where(table.c.scope == scope)).scalar()
 
     def count_by_kind(self) -> dict[str, int]:
         """How many results of each kind are stored (every kind listed, 0 when none)."""
         counts = dict.fromkeys(KINDS, 0)
-        if self.path.exists():
-            with connect(self.path, create=False) as conn:
-                counts.update(conn.execute("SELECT kind, COUNT(*) FROM result_cache GROUP BY kind").fetchall())
+        if self.location.exists():
+            with connect(self.location, create=False) as conn:
+                counts.update(conn.execute(sa.select(table.c.kind, sa.func.count()).group_by(table.c.kind)).all())
         return counts
 
     def clear(self, scope: str | None = None) -> int:
         """Delete the stored results (of one scope, or all); return how many were deleted."""
-        if not self.path.exists():
+        if not self.location.exists():
             return 0
-        with connect(self.path, create=False) as conn, transaction(conn):
-            if scope is None:
-                return conn.execute("DELETE FROM result_cache").rowcount
-            return conn.execute("DELETE FROM result_cache WHERE scope = ?", (scope,)).rowcount
+        query = table.delete()
+        with connect(self.location, create=False, write=True) as conn:
+            return conn.execute(query if scope is None else query.where(table.c.scope == scope)).rowcount
 
 
 def _column(kind: Kind) -> str:

@@ -1,136 +1,144 @@
-"""The run store's SQL schema and its migrations.
+"""The run store's tables, as SQLAlchemy Core sees them at the latest schema version.
 
-A store file is identified by ``PRAGMA application_id`` (so a foreign SQLite file is
-recognised, never written to) and versioned by ``PRAGMA user_version``. ``MIGRATIONS[i]``
-takes a store from version ``i`` to ``i + 1``; opening an older store applies the missing
-steps in one transaction. New tables (such as version 2's result cache) are added by
-appending a migration, never by editing an existing one.
+The tables are created and upgraded by the Alembic migrations in ``harness/store/migrations``
+(one revision per schema version: ``0001`` … ``0005``), never by ``metadata.create_all``: the
+same steps then build a new SQLite file, a new PostgreSQL database, and upgrade stores written by
+older releases. This module is what the queries (``codec.py``, ``result_cache.py``, ``embeddings.py``)
+are written against; ``tests/store/test_schema.py`` checks that it equals what the migrations build.
+
+An SQLite store is also marked with ``PRAGMA application_id`` (so a foreign SQLite file is recognised,
+never written to) and ``PRAGMA user_version`` (the schema version, as releases before Alembic read it).
 """
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 # "AHRS" (adapter-harness run store) as a signed 32-bit integer, as SQLite stores it.
 APPLICATION_ID = int.from_bytes(b"AHRS", "big")
 
-_V1 = """
-CREATE TABLE runs (
-    id                INTEGER PRIMARY KEY AUTOINCREMENT,
-    created_at        TEXT    NOT NULL,             -- UTC, ISO 8601
-    model             TEXT    NOT NULL,
-    adapter           TEXT,
-    model_sha256      TEXT,
-    adapter_sha256    TEXT,
-    identity_details  TEXT    NOT NULL,             -- JSON: ModelIdentity.details
-    baseline_identity TEXT,                         -- JSON: ModelIdentity the thresholds compared with
-    baseline_run      INTEGER REFERENCES runs(id),  -- the stored run of that baseline, when saved with it
-    harness_version   TEXT    NOT NULL,
-    versions          TEXT    NOT NULL,             -- JSON: python / torch / transformers / peft at save time
-    provenance        TEXT    NOT NULL,             -- JSON: adapter manifest (recipe, data hashes), may be {}
-    seconds           REAL    NOT NULL,
-    verdict           TEXT    NOT NULL              -- 'pass' | 'fail'
-);
-CREATE TABLE suites (
-    run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    path       TEXT    NOT NULL,
-    position   INTEGER NOT NULL,
-    name       TEXT    NOT NULL,
-    sha256     TEXT,                                -- suite file as it was when the run was saved
-    generation TEXT,                                -- JSON: the suite's generation settings
-    skipped    TEXT,
-    metrics    TEXT    NOT NULL,                    -- JSON object, in the run's order
-    verdict    TEXT    NOT NULL,
-    PRIMARY KEY (run_id, path)
-);
-CREATE TABLE thresholds (
-    run_id           INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    suite_path       TEXT    NOT NULL,
-    position         INTEGER NOT NULL,
-    key              TEXT    NOT NULL,
-    rule             TEXT    NOT NULL,
-    line             INTEGER NOT NULL,
-    value            REAL,
-    n_cases          INTEGER NOT NULL,
-    holds            INTEGER NOT NULL,
-    higher_is_better INTEGER NOT NULL,
-    max_regression   REAL    NOT NULL,
-    baseline         REAL,
-    PRIMARY KEY (run_id, suite_path, position)
-);
-CREATE TABLE cases (
-    run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    suite_path TEXT    NOT NULL,
-    position   INTEGER NOT NULL,
-    case_id    TEXT    NOT NULL,
-    line       INTEGER NOT NULL,
-    prompt     TEXT    NOT NULL,                    -- JSON: a string, or [[role, content], ...]
-    output     TEXT,
-    tags       TEXT    NOT NULL,                    -- JSON list
-    critical   INTEGER NOT NULL,
-    passed     INTEGER NOT NULL,                    -- denormalised for queries; rebuilt from scores
-    PRIMARY KEY (run_id, suite_path, case_id)
-);
-CREATE TABLE scores (
-    run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    suite_path  TEXT    NOT NULL,
-    case_id     TEXT    NOT NULL,
-    position    INTEGER NOT NULL,
-    "check"     TEXT    NOT NULL,
-    value       REAL    NOT NULL,
-    passed      INTEGER NOT NULL,
-    explanation TEXT    NOT NULL,
-    metrics     TEXT    NOT NULL,                   -- JSON object
-    PRIMARY KEY (run_id, suite_path, case_id, position)
-);
-CREATE INDEX runs_created ON runs(created_at);
-"""
+# Alembic's bookkeeping table. Not "alembic_version": a team's PostgreSQL database may hold
+# another application's Alembic history.
+VERSION_TABLE = "harness_schema_version"
 
-# v2: the tokenizer hash of a run's model, and the result cache (harness/backends/cached.py).
-# A cached result is found by ``key``: the sha256 of everything that decides it (model,
-# adapter and tokenizer hashes, backend settings, harness version, the request). ``scope``
-# is the hash of all of that but the request, so one model's entries can be listed or dropped.
-_V2 = """
-ALTER TABLE runs ADD COLUMN tokenizer_sha256 TEXT;
-CREATE TABLE result_cache (
-    key        TEXT PRIMARY KEY,                    -- sha256 hex of scope + kind + request
-    scope      TEXT NOT NULL,                       -- sha256 hex of model / adapter / tokenizer / settings / version
-    kind       TEXT NOT NULL,                       -- 'generate' | 'loglikelihood'
-    output     TEXT,                                -- generate: the completion
-    logprob    REAL,                                -- loglikelihood: the summed log-prob
-    created_at TEXT NOT NULL                        -- UTC, ISO 8601
-) WITHOUT ROWID;
-CREATE INDEX result_cache_scope ON result_cache(scope);
-"""
+# Schema version n is Alembic revision f"{n:04d}"; SQLite stores written before Alembic carry only n.
+SCHEMA_VERSION = 5
 
-# v3: sentence embeddings of texts the ``similarity`` check compared (harness/store/embeddings.py),
-# so an unchanged re-run neither loads the embedding model nor embeds anything again.
-_V3 = """
-CREATE TABLE embedding_cache (
-    model  TEXT NOT NULL,                           -- sha256 hex of the embedding model's files + library versions
-    text   TEXT NOT NULL,                           -- sha256 hex of the embedded text
-    vector BLOB NOT NULL,                           -- float32 little-endian, unit length
-    PRIMARY KEY (model, text)
-) WITHOUT ROWID;
-"""
 
-# v4: the regression rule's evidence per threshold: the one-sided upper confidence bound of the
-# paired drop (NULL: decided on the point difference) and the rule in words; and, for cases
-# generated k times (generation.samples), every sampled output and the share that passed.
-_V4 = """
-ALTER TABLE thresholds ADD COLUMN drop_upper REAL;
-ALTER TABLE thresholds ADD COLUMN decision TEXT NOT NULL DEFAULT '';
-ALTER TABLE cases ADD COLUMN samples TEXT NOT NULL DEFAULT '[]';  -- JSON list of outputs
-ALTER TABLE cases ADD COLUMN pass_fraction REAL;
-"""
+def revision(version: int) -> str:
+    return f"{version:04d}"
 
-# v5: each suite's first prompt as the model saw it (its chat template applied), so a report can
-# show whether two runs rendered their prompts the same way.
-_V5 = """
-ALTER TABLE suites ADD COLUMN rendered_prompt TEXT;
-"""
 
-# MIGRATIONS[i]: SQL that upgrades a store from user_version i to i + 1.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
-SCHEMA_VERSION = len(MIGRATIONS)
+def version_of(rev: str | None) -> int:
+    return int(rev) if rev else 0
 
-# Tables every current store has; a file with other tables only is not ours.
-TABLES = frozenset({"runs", "suites", "thresholds", "cases", "scores", "result_cache", "embedding_cache"})
+
+metadata = sa.MetaData()
+
+runs = sa.Table(
+    "runs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("created_at", sa.Text, nullable=False),            # UTC, ISO 8601
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("adapter", sa.Text),
+    sa.Column("model_sha256", sa.Text),
+    sa.Column("adapter_sha256", sa.Text),
+    sa.Column("identity_details", sa.Text, nullable=False),      # JSON: ModelIdentity.details
+    sa.Column("baseline_identity", sa.Text),                     # JSON: ModelIdentity the thresholds compared with
+    sa.Column("baseline_run", sa.Integer, sa.ForeignKey("runs.id")),
+    sa.Column("harness_version", sa.Text, nullable=False),
+    sa.Column("versions", sa.Text, nullable=False),              # JSON: python / torch / transformers / peft
+    sa.Column("provenance", sa.Text, nullable=False),            # JSON: adapter manifest, may be {}
+    sa.Column("seconds", sa.Float, nullable=False),
+    sa.Column("verdict", sa.Text, nullable=False),               # 'pass' | 'fail'
+    sa.Column("tokenizer_sha256", sa.Text),                      # v2
+    sqlite_autoincrement=True,
+)
+sa.Index("runs_created", runs.c.created_at)
+
+suites = sa.Table(
+    "suites", metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("path", sa.Text, primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("sha256", sa.Text),                                # suite file as it was when the run was saved
+    sa.Column("generation", sa.Text),                            # JSON: the suite's generation settings
+    sa.Column("skipped", sa.Text),
+    sa.Column("metrics", sa.Text, nullable=False),               # JSON object, in the run's order
+    sa.Column("verdict", sa.Text, nullable=False),
+    sa.Column("rendered_prompt", sa.Text),                       # v5: first prompt as the model saw it
+)
+
+thresholds = sa.Table(
+    "thresholds", metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("suite_path", sa.Text, primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("line", sa.Integer, nullable=False),
+    sa.Column("value", sa.Float),
+    sa.Column("n_cases", sa.Integer, nullable=False),
+    sa.Column("holds", sa.Boolean, nullable=False),
+    sa.Column("higher_is_better", sa.Boolean, nullable=False),
+    sa.Column("max_regression", sa.Float, nullable=False),
+    sa.Column("baseline", sa.Float),
+    sa.Column("drop_upper", sa.Float),                           # v4: upper bound of the paired drop
+    sa.Column("decision", sa.Text, nullable=False, server_default=""),  # v4: the rule in words
+)
+
+cases = sa.Table(
+    "cases", metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("suite_path", sa.Text, primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("case_id", sa.Text, primary_key=True),
+    sa.Column("line", sa.Integer, nullable=False),
+    sa.Column("prompt", sa.Text, nullable=False),                # JSON: a string, or [[role, content], ...]
+    sa.Column("output", sa.Text),
+    sa.Column("tags", sa.Text, nullable=False),                  # JSON list
+    sa.Column("critical", sa.Boolean, nullable=False),
+    sa.Column("passed", sa.Boolean, nullable=False),             # denormalised for queries
+    sa.Column("samples", sa.Text, nullable=False, server_default="[]"),  # v4: JSON list of outputs
+    sa.Column("pass_fraction", sa.Float),                        # v4
+)
+
+scores = sa.Table(
+    "scores", metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("suite_path", sa.Text, primary_key=True),
+    sa.Column("case_id", sa.Text, primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("check", sa.Text, nullable=False),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("explanation", sa.Text, nullable=False),
+    sa.Column("metrics", sa.Text, nullable=False),               # JSON object
+)
+
+# v2: backend results found by ``key`` (sha256 of everything that decides them); ``scope`` is the
+# hash of all of that but the request, so one model's entries can be counted or dropped.
+result_cache = sa.Table(
+    "result_cache", metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("scope", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),                  # 'generate' | 'loglikelihood'
+    sa.Column("output", sa.Text),
+    sa.Column("logprob", sa.Float),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sqlite_with_rowid=False,
+)
+sa.Index("result_cache_scope", result_cache.c.scope)
+
+# v3: sentence embeddings of texts the ``similarity`` check compared.
+embedding_cache = sa.Table(
+    "embedding_cache", metadata,
+    sa.Column("model", sa.Text, primary_key=True),               # sha256 of the embedding model + versions
+    sa.Column("text", sa.Text, primary_key=True),                # sha256 of the embedded text
+    sa.Column("vector", sa.LargeBinary, nullable=False),         # float32 little-endian, unit length
+    sqlite_with_rowid=False,
+)
+
+# Tables every current store has; a store without some of them is damaged.
+TABLES = frozenset(metadata.tables)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from harness.errors import HarnessError
 from harness.results import RunResult
+from harness.store import schema as t
 from harness.store.codec import insert_run, read_run
-from harness.store.db import connect, default_path, transaction
+from harness.store.db import connect
+from harness.store.location import Location, locate
 
 _LATEST = re.compile(r"^latest(?:~(\d+))?$")
 
@@ -41,10 +44,16 @@ class RunInfo:
 
 
 class RunStore:
-    """A SQLite file of runs. Cheap to construct: every call opens (and closes) its own connection."""
+    """The runs in an SQLite file or a PostgreSQL database. Cheap to construct: every call opens its own
+    transaction (and, on SQLite, its own connection)."""
 
-    def __init__(self, path: str | Path | None = None):
-        self.path = Path(path).expanduser() if path is not None else default_path()
+    def __init__(self, path: str | Path | Location | None = None):
+        self.location = locate(path)
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file (None for a server store)."""
+        return self.location.path
 
     def save(self, run: RunResult, *, baseline_run: int | None = None,
              provenance: dict[str, Any] | None = None) -> int:
@@ -58,62 +67,64 @@ class RunStore:
             json.dumps(provenance or {})
         except (TypeError, ValueError) as exc:
             raise HarnessError(f"run provenance must be JSON data: {exc}") from None
-        with connect(self.path, create=True) as conn, transaction(conn):
-            if baseline_run is not None and not conn.execute("SELECT 1 FROM runs WHERE id = ?", (baseline_run,)).fetchone():
-                raise HarnessError(f"{self.path}: baseline run {baseline_run} is not in the store")
+        with connect(self.location, create=True, write=True) as conn:
+            if baseline_run is not None and not self._exists(conn, baseline_run):
+                raise HarnessError(f"{self.location}: baseline run {baseline_run} is not in the store")
             return insert_run(conn, run, created_at=created, baseline_run=baseline_run, provenance=provenance or {})
 
     def resolve(self, ref: str | int) -> int:
         """A run id from '12', 12, 'latest' (the newest run) or 'latest~N' (N runs before it)."""
         text = str(ref).strip()
-        with connect(self.path, create=False) as conn:
+        with connect(self.location, create=False) as conn:
             if text.isdigit():
-                if conn.execute("SELECT 1 FROM runs WHERE id = ?", (int(text),)).fetchone():
+                if self._exists(conn, int(text)):
                     return int(text)
-                raise HarnessError(f"{self.path}: no run {text}; {self._recent(conn)}")
+                raise HarnessError(f"{self.location}: no run {text}; {self._recent(conn)}")
             match = _LATEST.match(text)
             if not match:
                 raise HarnessError(f"run '{text}' is not a run id: use a number from 'harness runs', 'latest' or 'latest~N'")
             back = int(match.group(1) or 0)
-            row = conn.execute("SELECT id FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?", (back,)).fetchone()
-            if row is None:
-                count = conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
-                raise HarnessError(f"{self.path}: '{text}' does not exist: the store holds {count} run(s)")
-            return row[0]
+            found = conn.execute(sa.select(t.runs.c.id).order_by(t.runs.c.id.desc()).limit(1).offset(back)).scalar()
+            if found is None:
+                count = conn.execute(sa.select(sa.func.count()).select_from(t.runs)).scalar()
+                raise HarnessError(f"{self.location}: '{text}' does not exist: the store holds {count} run(s)")
+            return found
 
     def load(self, ref: str | int) -> RunResult:
         """The stored run, rebuilt exactly (``load(save(r)).to_dict() == r.to_dict()``)."""
         run_id = self.resolve(ref)
-        with connect(self.path, create=False) as conn:
+        with connect(self.location, create=False) as conn:
             run = read_run(conn, run_id)
         if run is None:  # deleted between resolve and read
-            raise HarnessError(f"{self.path}: run {run_id} disappeared while it was being read")
+            raise HarnessError(f"{self.location}: run {run_id} disappeared while it was being read")
         run.stored_id = run_id
         return run
 
     def info(self, ref: str | int) -> RunInfo:
         run_id = self.resolve(ref)
-        found = self._infos("WHERE r.id = ?", (run_id,))
+        found = self._infos(t.runs.c.id == run_id, None)
         if not found:
-            raise HarnessError(f"{self.path}: run {run_id} disappeared while it was being read")
+            raise HarnessError(f"{self.location}: run {run_id} disappeared while it was being read")
         return found[0]
 
     def list(self, limit: int | None = None) -> list[RunInfo]:
         """Stored runs, newest first (an absent store file lists nothing)."""
-        if not self.path.exists():
+        if not self.location.exists():
             return []
-        return self._infos("ORDER BY r.id DESC LIMIT ?", (-1 if limit is None else limit,))
+        return self._infos(None, limit)
 
-    def _infos(self, tail: str, args: tuple[Any, ...]) -> list[RunInfo]:
-        with connect(self.path, create=False) as conn:
-            conn.row_factory = sqlite3.Row
-            rows = conn.execute(f"SELECT * FROM runs r {tail}", args).fetchall()
-            suites: dict[int, list[sqlite3.Row]] = {r["id"]: [] for r in rows}
+    def _infos(self, where: Any, limit: int | None) -> list[RunInfo]:
+        query = sa.select(t.runs).order_by(t.runs.c.id.desc()).limit(limit)
+        if where is not None:
+            query = query.where(where)
+        with connect(self.location, create=False) as conn:
+            rows = conn.execute(query).mappings().all()
+            suites: dict[int, list[Any]] = {r["id"]: [] for r in rows}
             if rows:
-                marks = ",".join("?" * len(rows))
-                for s in conn.execute(f"SELECT run_id, path, name, sha256, generation FROM suites "
-                                      f"WHERE run_id IN ({marks}) ORDER BY run_id, position", list(suites)):
-                    suites[s["run_id"]].append(s)
+                s = t.suites.c
+                for row in conn.execute(sa.select(s.run_id, s.path, s.name, s.sha256, s.generation)
+                                        .where(s.run_id.in_(list(suites))).order_by(s.run_id, s.position)).mappings():
+                    suites[row["run_id"]].append(row)
         return [
             RunInfo(
                 id=r["id"], created_at=r["created_at"], model=r["model"], adapter=r["adapter"], verdict=r["verdict"],
@@ -127,6 +138,10 @@ class RunStore:
         ]
 
     @staticmethod
-    def _recent(conn: sqlite3.Connection) -> str:
-        ids = [str(r[0]) for r in conn.execute("SELECT id FROM runs ORDER BY id DESC LIMIT 5")]
+    def _exists(conn: sa.Connection, run_id: int) -> bool:
+        return conn.execute(sa.select(t.runs.c.id).where(t.runs.c.id == run_id)).first() is not None
+
+    @staticmethod
+    def _recent(conn: sa.Connection) -> str:
+        ids = [str(i) for i in conn.execute(sa.select(t.runs.c.id).order_by(t.runs.c.id.desc()).limit(5)).scalars()]
         return f"recent runs: {', '.join(ids)} (see 'harness runs')" if ids else "the store holds no runs yet"

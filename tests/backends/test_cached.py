@@ -70,8 +70,9 @@ def suite_file(tmp_path):
 
 
 @pytest.fixture
-def cache(tmp_path):
-    return ResultCache(tmp_path / "runs.sqlite3")
+def cache(store_spec):
+    """A result cache in an SQLite file, and (each test's second run) in a PostgreSQL database."""
+    return ResultCache(store_spec)
 
 
 def _run(suite_file: Path, backend) -> dict:
@@ -242,8 +243,8 @@ def _fill(path: str, start: int, barrier) -> None:
         assert outputs == [f"answer to {r.prompt!r} in 8" for r in requests]
 
 
-def test_two_processes_filling_one_cache_lose_and_corrupt_nothing(tmp_path):
-    path = tmp_path / "shared.sqlite3"
+def test_two_processes_filling_one_cache_lose_and_corrupt_nothing(store_spec):
+    path = store_spec
     ctx = multiprocessing.get_context("fork")
     barrier = ctx.Barrier(2)
     workers = [ctx.Process(target=_fill, args=(str(path), start, barrier)) for start in (0, 20)]
@@ -258,6 +259,8 @@ def test_two_processes_filling_one_cache_lose_and_corrupt_nothing(tmp_path):
     assert CachedBackend(backend, ResultCache(path)).generate(requests) == [
         f"answer to {r.prompt!r} in 8" for r in requests]
     assert backend.forwarded() == 0
+    if path.startswith("postgresql://"):
+        return
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
@@ -319,6 +322,20 @@ def test_evaluate_says_how_much_was_reused(suite_file, fake_models, capsys):
     err = capsys.readouterr().err
     assert "result cache: reused 0/2 generations, 0/2 log-likelihoods" in err
     assert "result cache: reused 2/2 generations, 2/2 log-likelihoods" in err
+
+
+def test_harness_run_store_option_sends_runs_and_cache_there(suite_file, fake_models, store_spec, tmp_path, capsys):
+    from harness.cli import main
+    from harness.store.location import locate
+
+    default = locate(None)  # the test's private default store, which --store must leave alone
+    for _ in range(2):
+        main(["run", str(suite_file), "--store", store_spec, "-q"])
+    assert [b.forwarded() for b in fake_models] == [4, 0]  # the second run came from that store's cache
+    assert [i.id for i in RunStore(store_spec).list()] == [2, 1]
+    assert main(["runs", "--store", store_spec]) == 0
+    assert "2 run(s) from" in capsys.readouterr().out
+    assert not default.exists() and locate(None) == default  # and --store ended with the command
 
 
 def test_harness_run_has_a_no_cache_flag():

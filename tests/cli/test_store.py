@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 import pytest
 
@@ -22,8 +21,9 @@ def run_cli(*argv: str) -> int:
 
 
 @pytest.fixture
-def stored(tmp_path: Path) -> Path:
-    path = tmp_path / "runs.sqlite3"
+def stored(store_spec: str) -> str:
+    """Two linked runs, in an SQLite file and (second run of each test) in a PostgreSQL database."""
+    path = store_spec
     store = RunStore(path)
     baseline, candidate = runs()
     base = store.save(baseline)

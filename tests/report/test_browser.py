@@ -1,6 +1,6 @@
 """The report in a real browser: headless Chromium renders it offline, filters work, no script errors.
 
-Needs Debian's ``chromium`` (``make test`` installs it, or ``tools/install_chromium.sh``).
+Needs Debian's ``chromium`` (``make test`` installs it, or ``tools/install_test_packages.sh``).
 Skipped without it on a developer machine; in CI (``CI`` set) a missing browser is a failure.
 """
 
@@ -19,9 +19,9 @@ CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser") if sh
 
 if CHROMIUM is None:
     if os.environ.get("CI"):
-        pytest.fail("chromium is required for the browser test in CI: run tools/install_chromium.sh",
+        pytest.fail("chromium is required for the browser test in CI: run tools/install_test_packages.sh",
                     pytrace=False)
-    pytest.skip("chromium not installed (make test installs it; or run tools/install_chromium.sh)",
+    pytest.skip("chromium not installed (make test installs it; or run tools/install_test_packages.sh)",
                 allow_module_level=True)
 
 from tests.report.cdp import Browser  # noqa: E402

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.store import RunStore, StoreError
-from harness.store.db import _statements
-from harness.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, TABLES
+from harness.store.schema import APPLICATION_ID, SCHEMA_VERSION, TABLES
 from tests.report.builders import runs
 
 
@@ -120,12 +119,14 @@ def test_a_directory_is_not_a_store(tmp_path):
 
 
 def test_migrations_create_exactly_the_declared_tables(tmp_path):
-    conn = sqlite3.connect(tmp_path / "m.db")
-    for script in MIGRATIONS:
-        for statement in _statements(script):
-            conn.execute(statement)
-    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")} - {"sqlite_sequence"}
-    assert names == TABLES
+    path = tmp_path / "m.db"
+    RunStore(path).list()  # nothing to list: an absent file is not created
+    assert not path.exists()
+    RunStore(path).save(runs()[0])
+    conn = sqlite3.connect(path)
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    conn.close()
+    assert names - {"sqlite_sequence", "harness_schema_version"} == TABLES
     assert APPLICATION_ID == 0x41485253
 
 
@@ -163,14 +164,14 @@ def test_two_processes_writing_at_once_lose_and_corrupt_nothing(tmp_path):
 
 def test_a_read_only_store_says_so_and_where(tmp_path, monkeypatch):
     # Root ignores permission bits (CI runs as root), so the error path is faked at SQLite's answer.
-    import sqlite3
+    from sqlalchemy import exc
 
-    from harness.store import db
+    from harness.store import db, dialects
 
     def readonly(conn, path):
-        raise sqlite3.OperationalError("attempt to write a readonly database")
+        raise exc.OperationalError("PRAGMA", {}, sqlite3.OperationalError("attempt to write a readonly database"))
 
-    monkeypatch.setattr(db, "_prepare", readonly)
+    monkeypatch.setattr(dialects, "prepare_sqlite", readonly)
     with pytest.raises(db.StoreError, match=r"runs\.sqlite3: run store is not writable \(check the permissions"):
         with db.connect(tmp_path / "runs.sqlite3", create=True):
             pass

@@ -8,20 +8,16 @@ import sqlite3
 from harness.backend import GenerationRequest
 from harness.backends.cached import CachedBackend
 from harness.store import RunStore
-from harness.store.db import _statements
 from harness.store.result_cache import ResultCache
-from harness.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from harness.store.schema import SCHEMA_VERSION
 from tests.backends.test_cached import IDENTITY, CountingBackend
 from tests.report.builders import runs
+from tests.store.legacy_sqlite import legacy_store
 
 
 def _version_1_store(path) -> None:
     """A store exactly as schema version 1 left it, holding one run."""
-    conn = sqlite3.connect(path)
-    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    for statement in _statements(MIGRATIONS[0]):
-        conn.execute(statement)
-    conn.execute("PRAGMA user_version = 1")
+    conn = legacy_store(path, 1)
     conn.execute(
         "INSERT INTO runs (created_at, model, adapter, model_sha256, adapter_sha256, identity_details,"
         " baseline_identity, baseline_run, harness_version, versions, provenance, seconds, verdict)"

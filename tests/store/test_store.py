@@ -1,10 +1,12 @@
-"""The run store: exact round trip, run references, identity and provenance, links between runs."""
+"""The run store: exact round trip, run references, identity and provenance, links between runs.
+
+Tests taking the ``store`` fixture run twice: on an SQLite file and on a real PostgreSQL database.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -16,8 +18,8 @@ from tests.report.builders import runs
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> RunStore:
-    return RunStore(tmp_path / "data" / "runs.sqlite3")
+def store(store_spec: str) -> RunStore:
+    return RunStore(store_spec)
 
 
 def test_round_trip_rebuilds_the_run_exactly(store):
@@ -114,7 +116,8 @@ def test_provenance_must_be_json(store):
         store.save(candidate, provenance={"when": object()})
 
 
-def test_file_is_marked_versioned_and_in_wal_mode(store):
+def test_file_is_marked_versioned_and_in_wal_mode(tmp_path):
+    store = RunStore(tmp_path / "data" / "runs.sqlite3")
     store.save(runs()[0])
     conn = sqlite3.connect(store.path)
     try:
