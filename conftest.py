@@ -6,3 +6,7 @@ adapter-harness collects its suites); naming it here keeps a bare checkout worki
 """
 
 pytest_plugins = ["harness.pytest_plugin"]
+
+# Alembic's env.py and revision files run only inside Alembic (harness/store/migrate.py): importing them
+# for --doctest-modules would fail, and they hold no doctests.
+collect_ignore_glob = ["harness/store/migrations/*"]
