@@ -125,12 +125,13 @@ def instrument(sampler: RssSampler, tokens: TokenCounter, stages: list[dict[str,
 
 
 def eval_counts(results_json: Path, tokenizer: Any) -> dict[str, dict[str, int]]:
-    """Per suite: generations, generated tokens and log-likelihood-scored cases of one stored run."""
+    """Per suite: generations, generated tokens and cases scored without generating (log-likelihoods)."""
     data = json.loads(results_json.read_text())
     out = {}
     for suite in data["suites"].values():
         gens = toks = scored = 0
-        for case in suite["cases"].values():
+        cases = suite["cases"].values() if isinstance(suite["cases"], dict) else suite["cases"]
+        for case in cases:
             outputs = case.get("samples") or ([case["output"]] if case.get("output") is not None else [])
             gens += len(outputs)
             toks += sum(len(tokenizer(o, add_special_tokens=False)["input_ids"]) for o in outputs)
@@ -173,7 +174,7 @@ def main() -> None:
 
     from harness.cli import main as harness_main
 
-    os.chdir(root)  # reports/ and runs/ land in the temp dir
+    os.chdir(_shared.REPO)  # as `make demo` runs it (the gate's hold-out check reads training/data)
     started = time.perf_counter()
     code = harness_main(["demo", "--workdir", str(root / "work"), "--registry", str(root / "adapters"), *extra])
     total = time.perf_counter() - started
