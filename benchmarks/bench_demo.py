@@ -112,14 +112,19 @@ def instrument(sampler: RssSampler, tokens: TokenCounter, stages: list[dict[str,
         before = tokens.snapshot()
         rss_start = sampler.reset()
         start = time.perf_counter()
+        result = None
         try:
-            return run(self, name, fn, *args, **kwargs)
+            result = run(self, name, fn, *args, **kwargs)
+            return result
         finally:
             after = tokens.snapshot()
             stages.append({"stage": name, "wall_s": round(time.perf_counter() - start, 1),
                            "rss_start_mb": round(rss_start), "peak_rss_mb": round(max(sampler.peak, sampler.now_mb())),
                            "train_steps": after[0] - before[0], "real_tokens": after[1] - before[1],
                            "padded_tokens": after[2] - before[2]})
+            if hasattr(result, "accepted"):  # the gate's decision, with what failed
+                stages[-1]["verdict"] = "ACCEPTED" if result.accepted else "REJECTED"
+                stages[-1]["failures"] = list(getattr(result, "failures", []))
 
     demo.Stages.run = recorded
 
@@ -159,14 +164,16 @@ def main() -> None:
     parser.add_argument("--label", default="run", help="names the record: benchmarks/results/demo-LABEL.json")
     parser.add_argument("--out", default=None, help="where to write the JSON record")
     parser.add_argument("--smoke", action="store_true", help="tiny suites and 2 training steps (checks the script)")
+    parser.add_argument("--sft-recipe", default="training/recipes/sft.yaml", help="the SFT stage's recipe")
+    parser.add_argument("--dpo-recipe", default="training/recipes/demo_dpo.yaml", help="the DPO stage's recipe")
     args = parser.parse_args()
     _shared.header("make demo, stage by stage", args.smoke)
 
     root = Path(tempfile.mkdtemp(prefix="bench-demo-"))
     os.environ["ADAPTER_HARNESS_STORE"] = str(root / "runs.sqlite3")  # empty: nothing answered from a cache
     extra = smoke_setup(root) if args.smoke else ["--suites", str(_shared.REPO / "suites"),
-                                                  "--sft-recipe", str(_shared.REPO / "training/recipes/sft.yaml"),
-                                                  "--dpo-recipe", str(_shared.REPO / "training/recipes/demo_dpo.yaml")]
+                                                  "--sft-recipe", str((_shared.REPO / args.sft_recipe).resolve()),
+                                                  "--dpo-recipe", str((_shared.REPO / args.dpo_recipe).resolve())]
     ceiling = matmul_gflops(seconds=0.5 if args.smoke else 3.0)
     sampler, tokens, stages = RssSampler(), TokenCounter(), []
     sampler.start()
@@ -197,7 +204,7 @@ def main() -> None:
     work = root / "work"
     record = {
         "label": args.label, "smoke": args.smoke, "machine": _shared.machine(), "date": time.strftime("%Y-%m-%d %H:%M"),
-        "exit_code": code, "total_wall_s": round(total, 1), "peak_rss_mb_process": round(_shared.peak_rss_mb()),
+        "recipes": [args.sft_recipe, args.dpo_recipe], "exit_code": code, "total_wall_s": round(total, 1), "peak_rss_mb_process": round(_shared.peak_rss_mb()),
         "matmul_fp32_gflops": round(ceiling, 1), "model_params": params, "stages": stages,
         "eval": {name: eval_counts(work / f, tokenizer) for name, f in
                  (("base", "base-results.json"), ("adapter", "adapter-results.json")) if (work / f).exists()},

@@ -91,7 +91,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for d in (sft_dir, dpo_dir):
             shutil.rmtree(d, ignore_errors=True)
     if not _finished(sft_dir):
-        stages.run("2/5 SFT (LoRA)", train, load_recipe(args.sft_recipe), sft_dir, overwrite=True)
+        stages.run("2/5 SFT (LoRA)", train, available_data(load_recipe(args.sft_recipe)), sft_dir, overwrite=True)
     else:
         print(f"\n=== 2/5 SFT: reusing {sft_dir} (pass --retrain to train again) ===")
     if not _finished(dpo_dir):
@@ -131,7 +131,7 @@ def available_data(recipe: Any) -> Any:
             try:
                 load_truthfulqa_train(TruthfulQATrainParams.model_validate(params), recipe.base_dir)
             except DataError as exc:
-                print(f"warning: the DPO stage leaves out {shown}: {exc}", file=sys.stderr)
+                print(f"warning: the {recipe.method.upper()} stage leaves out {shown}: {exc}", file=sys.stderr)
                 continue
         kept.append(item)
     if len(kept) == len(recipe.data):
