@@ -181,7 +181,7 @@ def main() -> None:
 
     from harness.cli import main as harness_main
 
-    os.chdir(_shared.REPO)  # as `make demo` runs it (the gate's hold-out check reads training/data)
+    os.chdir(root)  # reports/ lands in the temp dir, not in the checkout's reports/
     started = time.perf_counter()
     code = harness_main(["demo", "--workdir", str(root / "work"), "--registry", str(root / "adapters"), *extra])
     total = time.perf_counter() - started

@@ -90,18 +90,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.retrain:
         for d in (sft_dir, dpo_dir):
             shutil.rmtree(d, ignore_errors=True)
+    sft_recipe, dpo_recipe = available_data(load_recipe(args.sft_recipe)), available_data(load_recipe(args.dpo_recipe))
     if not _finished(sft_dir):
-        stages.run("2/5 SFT (LoRA)", train, available_data(load_recipe(args.sft_recipe)), sft_dir, overwrite=True)
+        stages.run("2/5 SFT (LoRA)", train, sft_recipe, sft_dir, overwrite=True)
     else:
         print(f"\n=== 2/5 SFT: reusing {sft_dir} (pass --retrain to train again) ===")
     if not _finished(dpo_dir):
-        stages.run("3/5 DPO on the SFT adapter", train, available_data(load_recipe(args.dpo_recipe)), dpo_dir,
+        stages.run("3/5 DPO on the SFT adapter", train, dpo_recipe, dpo_dir,
                    init_adapter=sft_dir, overwrite=True)
     else:
         print(f"\n=== 3/5 DPO: reusing {dpo_dir} (pass --retrain to train again) ===")
 
     gate = stages.run("4/5 gate: adapter vs base", run_gate, str(dpo_dir), baseline="base",
-                      suites=[str(s.path) for s in suites],
+                      suites=[str(s.path) for s in suites], training=_data_files(sft_recipe, dpo_recipe),
                       registry_dir=args.registry, **batch)
     gate.candidate.write_json(work / "adapter-results.json")
     report = stages.run("5/5 before/after report", _report, work, gate.candidate.stored_id)
@@ -139,6 +140,13 @@ def available_data(recipe: Any) -> Any:
     trimmed = recipe.model_copy(update={"data": kept})
     trimmed._path = recipe._path
     return trimmed
+
+
+def _data_files(*recipes: Any) -> list[str]:
+    """The files both stages trained on, for the gate's hold-out check (sources such as TruthfulQA's
+    training half are kept apart from the suites by construction and checked by the gate itself)."""
+    return list(dict.fromkeys(str(r.resolve(shown)) for r in recipes for shown, source, _ in r.data_items()
+                              if not source))
 
 
 def _finished(adapter_dir: Path) -> bool:
