@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import tempfile
 import threading
@@ -231,15 +232,9 @@ def _count_params(model_dir: Path) -> int:
     for f in Path(model_dir).glob("*.safetensors"):
         with safe_open(str(f), "pt") as handle:
             for key in handle.keys():
-                total += _prod(handle.get_slice(key).get_shape())
+                total += math.prod(handle.get_slice(key).get_shape())
     return total
 
-
-def _prod(shape: list[int]) -> int:
-    out = 1
-    for n in shape:
-        out *= n
-    return out
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ an advisory lock. The queries themselves are the same SQLAlchemy Core on both (`
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -96,8 +97,6 @@ def _sqlite_error(path: Path, error: sqlite3.Error) -> StoreError:
 
 
 def _writable(path: Path) -> bool:
-    import os
-
     return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 

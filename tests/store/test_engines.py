@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -187,9 +188,9 @@ def test_without_psycopg_the_error_says_what_to_install(monkeypatch):
 # ------------------------------------------------------------------ addresses
 
 @pytest.mark.parametrize("spec, expected", [
-    ("runs.sqlite3", Location(path=__import__("pathlib").Path("runs.sqlite3"))),
-    ("sqlite:///rel/runs.db", Location(path=__import__("pathlib").Path("rel/runs.db"))),
-    ("sqlite:////abs/runs.db", Location(path=__import__("pathlib").Path("/abs/runs.db"))),
+    ("runs.sqlite3", Location(path=Path("runs.sqlite3"))),
+    ("sqlite:///rel/runs.db", Location(path=Path("rel/runs.db"))),
+    ("sqlite:////abs/runs.db", Location(path=Path("/abs/runs.db"))),
     ("postgresql://u@h/db", Location(url="postgresql+psycopg://u@h/db")),
     ("postgres://u:secret@h:5433/db", Location(url="postgresql+psycopg://u:secret@h:5433/db")),
 ])
