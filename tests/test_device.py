@@ -29,3 +29,14 @@ def test_training_uses_the_cpu_unless_told_otherwise(monkeypatch, tmp_path):
     recipe = Recipe.model_validate({"method": "sft", "data": ["x.jsonl"]})
     monkeypatch.delenv(ENV, raising=False)
     assert recipe.trainer_args(tmp_path).use_cpu is True
+
+
+def test_returning_freed_memory_is_opt_in(monkeypatch):
+    import sys
+
+    from harness.device import return_freed_memory
+
+    monkeypatch.delenv("ADAPTER_HARNESS_MALLOC", raising=False)
+    assert return_freed_memory() is False
+    monkeypatch.setenv("ADAPTER_HARNESS_MALLOC", "release")
+    assert return_freed_memory() is sys.platform.startswith("linux")  # this project's machines run glibc

@@ -39,9 +39,11 @@ _FLAG_RE = {name: re.compile(p, re.I) for name, p in _RED_FLAGS.items()}
 _WARNING = re.compile(
     r"\b(?:avoid\w*|never|cannot|can'?t|don'?t|do not|does not|doesn'?t|shouldn'?t|should not|won'?t|not (?:a )?(?:good|wise|smart)|"
     r"stay away|steer clear|instead of|rather than|last resort|trap\w*|cycle|predatory|expensive|costly|risky|"
-    r"dangerous|high[- ](?:interest|fees?|cost|apr)|fees?|\d{2,3} ?%|apr|bad idea|warn\w*|careful|caution|"
+    r"dangerous|high[- ](?:interest|fees?|costs?|apr|rates?)|fees?|apr|bad idea|warn\w*|careful|caution|"
     r"resist|skip|no need|unlike|compared (?:to|with)|worse|harm\w*|hurt|debt spiral|not recommended|"
-    r"alternatives? to|other than|before (?:you )?(?:consider|turn)|even (?:a|one))\b",
+    r"alternatives? to|other than|before (?:you )?(?:consider|turn)|even (?:a|one)|(?:no|without)(?: an?)? (?=pay ?day|cash|title))\b"
+    # a rate after the word boundary: "300% APR", "costs 30% to 40%" ('%' is no word character)
+    r"|\b\d{2,3} ?%",
     re.I,
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")

@@ -119,8 +119,10 @@ def train(
                                "a safetensors adapter") from None
     model_path, base_identity = resolve_base_model(recipe.base_model)
     from harness.backends import forget_backends
+    from harness.device import return_freed_memory
 
     forget_backends()  # models kept from an earlier evaluation in this process: free them before training
+    return_freed_memory()  # only with ADAPTER_HARNESS_MALLOC=release (less memory, slower steps)
     if init is not None:
         from harness.integrity import verify_adapter
 
