@@ -48,7 +48,8 @@ def test_enough_sft_and_preference_rows():
     # Enough to teach each behaviour, few enough that every file trains in minutes on 2 CPUs
     # (the preference side includes answer_pref.jsonl and pairs_pref.jsonl: one pair per SFT row;
     # the SFT side the 160 harmful / benign look-alike pairs of refusals_pairs_a/b/c.jsonl).
-    assert 450 <= counts["sft"] <= 650 and 150 <= counts["preference"] <= 700, counts
+    # (+ 50 money pairs and 70 benign look-alike pairs, issue 23)
+    assert 450 <= counts["sft"] <= 650 and 150 <= counts["preference"] <= 850, counts
 
 
 @pytest.mark.slow  # loads the embedded model or embeds every training row: left out of make test-fast
