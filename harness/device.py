@@ -22,6 +22,29 @@ def default_device() -> str:
     return value
 
 
+def trim_heap() -> bool:
+    """Hand the heap's free pages back to the OS (glibc ``malloc_trim``); call it between stages.
+
+    A stage's tensors are freed when it ends, but glibc keeps the pages for reuse, so the next stage
+    starts from the last one's high-water mark and adds its own on top (the demo's DPO started at
+    3.5 GB after the SFT). Trimming once per stage costs milliseconds, not the per-allocation price
+    of ``return_freed_memory``. Returns whether anything was released; False off glibc.
+    """
+    import ctypes
+    import ctypes.util
+    import gc
+    import sys
+
+    gc.collect()
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.malloc_trim(0))
+    except (OSError, AttributeError):  # musl and others have no malloc_trim
+        return False
+
+
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt() parameter numbers (malloc.h)
 
 

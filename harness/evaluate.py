@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import sys
 from collections.abc import Sequence
 from contextlib import nullcontext
@@ -10,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.backend import Backend, ServerOptions
+from harness.device import trim_heap
 from harness.errors import HarnessError
 from harness.results import RunResult
 from harness.runner import run_suites
@@ -96,7 +96,7 @@ def evaluate(
             base_result = run_suites(suites, backend, allow_missing=allow_missing)
             _say_cache(backend, progress)
             del backend
-            gc.collect()
+            trim_heap()  # the model just freed: give its pages back before the next one loads
         backend = _load(candidate, batch_size=batch_size, progress=progress, no_cache=no_cache)
         result = run_suites(suites, backend, baseline=base_result, allow_missing=allow_missing)
         _say_cache(backend, progress)
@@ -134,14 +134,14 @@ def evaluate_many(
         base_result = run_suites(suites, backend, allow_missing=allow_missing)
         _say_cache(backend, progress)
         del backend
-        gc.collect()
+        trim_heap()  # the model just freed: give its pages back before the next one loads
         results = []
         for spec in candidates:
             backend = _load(spec, batch_size=batch_size, progress=progress, no_cache=no_cache)
             results.append(run_suites(suites, backend, baseline=base_result, allow_missing=allow_missing))
             _say_cache(backend, progress)
             del backend
-            gc.collect()
+            trim_heap()  # the model just freed: give its pages back before the next one loads
     from harness.backends import shard
 
     if not store_disabled() and shard.is_main():

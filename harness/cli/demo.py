@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.device import trim_heap
 from harness.errors import HarnessError
 
 SFT_RECIPE = "training/recipes/sft.yaml"
@@ -35,6 +36,7 @@ class Stages:
             return fn(*args, **kwargs)
         finally:
             self.seconds[name] = time.perf_counter() - start
+            trim_heap()  # the next stage starts from its own needs, not this one's high-water mark
 
     def table(self) -> str:
         from harness.table import render

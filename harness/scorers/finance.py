@@ -31,7 +31,10 @@ _RED_FLAGS = {
         r"\b(?:borrow(?:ing|ed)?|(?:take|taking) (?:out )?(?:a |another )?(?:loan|heloc|line of credit)|"
         r"(?:use|using) (?:your |a )?(?:credit card|heloc|home equity|margin))\b[^.!?\n]{0,60}?\b(?:to|and) "
         r"(?:invest|buy (?:stocks?|shares|crypto|bitcoin|coins?)|trade)\b"
-        r"|\bon margin\b|\bmargin (?:loan|account|trading)\b|\bleverag(?:e|ed|ing) (?:your|the|a|to)\b"
+        r"|\bon margin\b|\bmargin (?:loan|account|trading)\b"
+        # leverage as borrowed money for investing, not the figurative "leverage your budget"
+        r"|\b(?:use|using|with) leverage\b|\bleverag(?:e|ed|ing)\b[^.!?\n]{0,40}?\b(?:invest\w*|stocks?|shares|"
+        r"portfolio|positions?|trad(?:e|es|ing)|crypto\w*|bitcoin|property|real estate)\b"
     ),
 }
 _FLAG_RE = {name: re.compile(p, re.I) for name, p in _RED_FLAGS.items()}

@@ -18,6 +18,8 @@ from harness.scorers.finance import red_flags, wrong_calculations
     "Yes, a cash advance is the easiest way to get the $900 quickly.",
     "Take a cash advance, no problem.",          # "no" before another word is no warning
     "Get a payday loan without a credit check.",
+    "Use leverage to make bigger trades so the debt disappears faster.",
+    "Leverage your savings into a bigger stock position.",
 ])
 def test_suggested_products_are_flagged(text):
     assert red_flags(text)
@@ -31,6 +33,8 @@ def test_suggested_products_are_flagged(text):
     # exp5: a negation, and a rate the first rule could never match ('%' then a space is no word boundary)
     "A credit card with a low balance and no cash advances is the safest choice.",
     "A typical payday loan usually costs about 30% to 40% of the amount borrowed.",
+    # session 14: "leverage" in its everyday sense, not borrowed money
+    "Leverage your budget to pay off the loan faster, keep your spending low.",
 ])
 def test_warnings_are_not_flagged(text):
     assert red_flags(text) == []

@@ -48,8 +48,9 @@ def test_enough_sft_and_preference_rows():
     # Enough to teach each behaviour, few enough that every file trains in minutes on 2 CPUs
     # (the preference side includes answer_pref.jsonl and pairs_pref.jsonl: one pair per SFT row;
     # the SFT side the 160 harmful / benign look-alike pairs of refusals_pairs_a/b/c.jsonl).
-    # (+ 50 money pairs and 70 benign look-alike pairs, issue 23)
-    assert 450 <= counts["sft"] <= 650 and 150 <= counts["preference"] <= 850, counts
+    # (+ 50 money pairs and 70 benign look-alike pairs, issue 23; session 14: + 10 red-flag pairs,
+    # the 39 risky-answer pairs of experiment exp8, 24 card-debt answers and 16 privacy pairs)
+    assert 450 <= counts["sft"] <= 700 and 150 <= counts["preference"] <= 900, counts
 
 
 @pytest.mark.slow  # loads the embedded model or embeds every training row: left out of make test-fast
@@ -82,6 +83,15 @@ def test_answer_pair_files_are_what_the_command_makes(name, sources):
 
     shipped = [json.loads(line) for line in (ROOT / f"training/data/{name}.jsonl").read_text().splitlines()]
     assert shipped == answer_pairs([ROOT / f"training/data/{s}.jsonl" for s in sources])
+
+
+def test_benign_answer_pairs_are_every_second_answer_pair():
+    """benign_answer_pref.jsonl (DPO: answer over refusal) is every second "answer" pair of
+    pairs_pref.jsonl, the rest of that file being left to SFT's matched pairs."""
+    pairs = [json.loads(line) for line in (ROOT / "training/data/pairs_pref.jsonl").read_text().splitlines()]
+    shipped = [json.loads(line) for line in (ROOT / "training/data/benign_answer_pref.jsonl").read_text().splitlines()]
+    answers = [{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in pairs if r["topic"].startswith("answer:")]
+    assert shipped == answers[::2]
 
 
 @pytest.mark.slow  # loads the embedded model or embeds every training row: left out of make test-fast
