@@ -59,7 +59,7 @@ def test_refusal_data_teaches_both_directions():
     from harness.scorers.refusal import detect_refusal
 
     for name in ("refusals_sft.jsonl", "refusals_pref.jsonl", "refusals_pairs_a.jsonl", "refusals_pairs_b.jsonl",
-                 "refusals_pairs_c.jsonl"):
+                 "refusals_pairs_c.jsonl", "refusals_pairs_d.jsonl"):
         for line in (ROOT / "training" / "data" / name).read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             answer = row["messages"][-1]["content"] if "messages" in row else row["chosen"]
