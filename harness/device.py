@@ -22,6 +22,21 @@ def default_device() -> str:
     return value
 
 
+def _glibc_call(name: str, *args: int) -> bool:
+    """``libc.<name>(*args)`` on Linux; False where there is no such function (musl, macOS, Windows)."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(getattr(libc, name)(*args))
+    except (OSError, AttributeError):
+        return False
+
+
 def trim_heap() -> bool:
     """Hand the heap's free pages back to the OS (glibc ``malloc_trim``); call it between stages.
 
@@ -30,19 +45,10 @@ def trim_heap() -> bool:
     3.5 GB after the SFT). Trimming once per stage costs milliseconds, not the per-allocation price
     of ``return_freed_memory``. Returns whether anything was released; False off glibc.
     """
-    import ctypes
-    import ctypes.util
     import gc
-    import sys
 
     gc.collect()
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.malloc_trim(0))
-    except (OSError, AttributeError):  # musl and others have no malloc_trim
-        return False
+    return _glibc_call("malloc_trim", 0)
 
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt() parameter numbers (malloc.h)
@@ -59,14 +65,6 @@ def return_freed_memory() -> bool:
     allocation (measured, docs/performance.md). For a runner short of memory, not for speed.
     Same as ``MALLOC_MMAP_THRESHOLD_=65536 MALLOC_TRIM_THRESHOLD_=0``. Returns whether it applied.
     """
-    import ctypes
-    import ctypes.util
-    import sys
-
-    if os.environ.get("ADAPTER_HARNESS_MALLOC", "").strip().lower() != "release" or not sys.platform.startswith("linux"):
+    if os.environ.get("ADAPTER_HARNESS_MALLOC", "").strip().lower() != "release":
         return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.mallopt(_M_MMAP_THRESHOLD, 64 * 1024)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, 0))
-    except (OSError, AttributeError):  # musl and others have no mallopt
-        return False
+    return _glibc_call("mallopt", _M_MMAP_THRESHOLD, 64 * 1024) and _glibc_call("mallopt", _M_TRIM_THRESHOLD, 0)
