@@ -42,28 +42,30 @@ def test_returning_freed_memory_is_opt_in(monkeypatch):
     assert return_freed_memory() is sys.platform.startswith("linux")  # this project's machines run glibc
 
 
-def _rss_mib() -> float:
-    import os
-
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
 @pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="glibc's malloc_trim")
 def test_trimming_the_heap_returns_freed_pages():
-    from harness.device import trim_heap
+    import subprocess
+    import sys
 
-    # 48 KiB blocks stay under glibc's mmap threshold (128 KiB, or 64 KiB after return_freed_memory),
-    # so they live on the heap; a small live block after each keeps glibc from shrinking the heap
-    # from the top by itself
-    blocks, pins = [], []
-    for _ in range(4000):  # ~190 MiB, zeroed, so resident
-        blocks.append(bytearray(48 * 1024))
-        pins.append(bytearray(1024))
-    held = _rss_mib()
-    del blocks
-    freed_but_kept = _rss_mib()
-    trim_heap()
-    after = _rss_mib()
+    # In a fresh interpreter, so the heap's layout is known (a long test process reuses old free
+    # chunks). 48 KiB blocks stay under glibc's mmap threshold (128 KiB), so they live on the heap;
+    # a small live block after each keeps glibc from shrinking the heap from the top by itself.
+    code = """
+import os
+from harness.device import trim_heap
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+blocks, pins = [], []
+for _ in range(4000):  # ~190 MiB, zeroed, so resident
+    blocks.append(bytearray(48 * 1024))
+    pins.append(bytearray(1024))
+held = rss()
+del blocks
+kept = rss()
+trim_heap()
+print(held, kept, rss())
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    held, freed_but_kept, after = map(float, out.split())
     assert held - freed_but_kept < 50 and freed_but_kept - after > 150, (held, freed_but_kept, after)
-    del pins

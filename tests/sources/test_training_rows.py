@@ -75,7 +75,7 @@ def test_the_shipped_trainset_suite_covers_every_refusal_file_the_sft_recipe_tra
     files = [Path("training/recipes", p).resolve() for p in recipe["data"] if "refusals" in p]
     suite = load_suite("training/trainset/refusals_train.yaml")
     rows = [json.loads(line) for f in files for line in f.open()]
-    assert len(files) == 4 and len(suite.cases) == len(rows) == 450
+    assert len(files) == 5 and len(suite.cases) == len(rows) == 466  # 130 + 100 + 100 + 120 + 16 rows
     assert {c.id.rsplit("-line-", 1)[0] for c in suite.cases} == {f.stem for f in files}
     assert {c.tags[0] for c in suite.cases} == {"harmful", "benign"}
 
