@@ -4,8 +4,8 @@ Runs `harness demo` in this process, from an empty run store (so an empty result
 case really runs on the model) in a temporary work directory (nothing is published into
 adapters/). Records per stage:
 
-* wall seconds and peak RSS (sampled every 50 ms from /proc/self/status; the process's
-  high-water mark is recorded too);
+* wall seconds and peak RSS (sampled every 50 ms: this process's VmRSS plus its children's, as
+  the base-model stage runs in a child; the process's own high-water mark is recorded too);
 * training stages: optimizer steps, real tokens (attention-mask ones) against padded tokens
   (tensor sizes) fed to the model, trained tokens/s, and the achieved GFLOP/s against this
   machine's measured fp32 ``torch.matmul`` ceiling (model FLOPs per trained token taken as
@@ -25,6 +25,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import tempfile
 import threading
 import time
@@ -37,7 +38,9 @@ RESULTS = _shared.REPO / "benchmarks" / "results"
 
 
 class RssSampler(threading.Thread):
-    """Peak resident memory per stage, sampled from /proc/self/status (VmRSS) every ``interval`` s."""
+    """Peak resident memory per stage, sampled every ``interval`` s: VmRSS of this process plus its
+    children (the demo evaluates the base model in a child process), so a stage is charged for all
+    the memory it holds at once."""
 
     def __init__(self, interval: float = 0.05):
         super().__init__(daemon=True)
@@ -45,10 +48,18 @@ class RssSampler(threading.Thread):
 
     @staticmethod
     def now_mb() -> float:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return _shared.peak_rss_mb()
+        total_kb, pids = 0, [os.getpid()]
+        while pids:
+            pid = pids.pop()
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total_kb += int(line.split()[1])
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    pids += [int(child) for child in (task / "children").read_text().split()]
+            except (OSError, ValueError):  # gone between two reads
+                continue
+        return total_kb / 1024 if total_kb else _shared.peak_rss_mb()
 
     def reset(self) -> float:
         self.peak = self.now_mb()
@@ -94,19 +105,33 @@ def matmul_gflops(size: int = 1024, seconds: float = 2.0) -> float:
     return 2 * size**3 * n / (time.perf_counter() - start) / 1e9
 
 
-def instrument(sampler: RssSampler, tokens: TokenCounter, stages: list[dict[str, Any]]) -> None:
-    """Wrap the demo's stage runner and the trainer's step so each stage records its figures."""
+def _count_tokens_in(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, tuple[int, int, int]]:
+    """Runs in the stage's own process: ``fn``, with every training step's tokens counted."""
     from transformers import Trainer
 
-    from harness.cli import demo
+    counter, step = TokenCounter(), Trainer.training_step
 
-    step = Trainer.training_step
-
-    def counted_step(self, model, inputs, *args, **kwargs):
-        tokens.count(inputs)
-        return step(self, model, inputs, *args, **kwargs)
+    def counted_step(self, model, inputs, *a, **k):
+        counter.count(inputs)
+        return step(self, model, inputs, *a, **k)
 
     Trainer.training_step = counted_step
+    return fn(*args, **kwargs), counter.snapshot()
+
+
+def instrument(sampler: RssSampler, tokens: TokenCounter, stages: list[dict[str, Any]]) -> None:
+    """Wrap the demo's stage runner and (in each stage's process) the trainer's step, so each stage
+    records its figures."""
+    from harness.cli import demo
+
+    fresh = demo.in_fresh_process
+
+    def counted(fn, *args, **kwargs):
+        result, (steps, real, padded) = fresh(_count_tokens_in, fn, *args, **kwargs)
+        tokens.steps, tokens.real, tokens.padded = tokens.steps + steps, tokens.real + real, tokens.padded + padded
+        return result
+
+    demo.in_fresh_process = counted
     run = demo.Stages.run
 
     def recorded(self, name, fn, *args, **kwargs):
@@ -206,6 +231,9 @@ def main() -> None:
     record = {
         "label": args.label, "smoke": args.smoke, "machine": _shared.machine(), "date": time.strftime("%Y-%m-%d %H:%M"),
         "recipes": [args.sft_recipe, args.dpo_recipe], "exit_code": code, "total_wall_s": round(total, 1), "peak_rss_mb_process": round(_shared.peak_rss_mb()),
+        # the largest stage process's own high-water mark (what /usr/bin/time -v reports for the whole run)
+        "peak_rss_mb_largest_child": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+        "peak_rss_mb_sampled": max((s["peak_rss_mb"] for s in stages), default=0),
         "matmul_fp32_gflops": round(ceiling, 1), "model_params": params, "stages": stages,
         "eval": {name: eval_counts(work / f, tokenizer) for name, f in
                  (("base", "base-results.json"), ("adapter", "adapter-results.json")) if (work / f).exists()},
@@ -219,7 +247,8 @@ def main() -> None:
              s["padded_tokens"] or "", s.get("trained_tokens_per_s", ""),
              f"{100 * s['share_of_ceiling']:.1f}" if "share_of_ceiling" in s else ""] for s in stages]
     print("\n" + _shared.table(headers, rows))
-    print(f"\ntotal {total:.0f} s, process peak RSS {record['peak_rss_mb_process']} MB, "
+    print(f"\ntotal {total:.0f} s, peak RSS {record['peak_rss_mb_sampled']} MB (this process and "
+          f"its stage process, sampled; this one alone {record['peak_rss_mb_process']} MB), "
           f"fp32 matmul ceiling {ceiling:.0f} GFLOP/s")
     if not args.smoke or args.out:
         print(f"record: {out}")

@@ -8,8 +8,12 @@ onto a GPU; weights stay float32 either way.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TypeVar
 
 from harness.errors import HarnessError
+
+T = TypeVar("T")
 
 ENV = "ADAPTER_HARNESS_DEVICE"
 
@@ -49,6 +53,34 @@ def trim_heap() -> bool:
 
     gc.collect()
     return _glibc_call("malloc_trim", 0)
+
+
+def in_fresh_process(fn: Callable[..., T], *args, **kwargs) -> T:
+    """``fn(*args, **kwargs)`` run in a new Python process; its return value (or exception) comes back pickled.
+
+    For memory: everything the child allocated goes back to the OS when it exits. A stage that
+    loads a model leaves ~0.3 GB behind in its process even after the model is freed and the heap
+    trimmed (native library caches and fragmentation; the demo's base-model stage, measured in
+    docs/performance.md), and the next stage would add its own peak on top. The child is spawned,
+    not forked (a fork would share torch's thread pools and copy this process's pages) and gets this
+    process's warning filters, so ``--verbose`` or its absence holds there too. ``fn`` must be
+    importable (a module-level function) and its arguments picklable.
+    """
+    import multiprocessing
+    import warnings
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context, initializer=_set_warning_filters,
+                             initargs=(list(warnings.filters),)) as pool:
+        # leaving the block waits for the child to exit, so its output is flushed before ours goes on
+        return pool.submit(fn, *args, **kwargs).result()
+
+
+def _set_warning_filters(filters: list) -> None:
+    import warnings
+
+    warnings.filters[:] = filters
 
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt() parameter numbers (malloc.h)

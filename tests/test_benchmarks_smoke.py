@@ -21,7 +21,7 @@ EXPECTED = {
     "bench_memory.py": "peak RSS:",
     "bench_load.py": "converted cache (safetensors)",
     "bench_server.py": "server supports:",
-    "bench_demo.py": "process peak RSS",
+    "bench_demo.py": "its stage process, sampled",
     "bench_train_step.py": "s per 1k tokens",
     "heldout_check.py": "harmful refused",
 }

@@ -69,3 +69,31 @@ print(held, kept, rss())
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     held, freed_but_kept, after = map(float, out.split())
     assert held - freed_but_kept < 50 and freed_but_kept - after > 150, (held, freed_but_kept, after)
+
+
+def _child_report(x: int) -> tuple[int, int, bool]:
+    import os
+    import warnings
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.warn("hidden?", FutureWarning)
+    return x * 2, os.getpid(), not seen
+
+
+def _child_fails() -> None:
+    raise HarnessError("from the child")
+
+
+def test_a_fresh_process_returns_its_result_and_keeps_the_warning_filters():
+    import os
+    import warnings
+
+    from harness.device import in_fresh_process
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        doubled, pid, hidden = in_fresh_process(_child_report, 21)
+    assert (doubled, hidden) == (42, True)
+    assert pid != os.getpid()
+    with pytest.raises(HarnessError, match="from the child"):
+        in_fresh_process(_child_fails)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.device import trim_heap
+from harness.device import in_fresh_process
 from harness.errors import HarnessError
 
 SFT_RECIPE = "training/recipes/sft.yaml"
@@ -25,7 +25,16 @@ DPO_RECIPE = "training/recipes/demo_dpo.yaml"
 
 @dataclass
 class Stages:
-    """Wall time per stage, printed at the end so a slow stage is visible."""
+    """Runs each stage in a process of its own and keeps its wall time, printed at the end so a slow
+    stage is visible.
+
+    A fresh process per stage is for memory: everything a stage allocated goes back to the OS when
+    it ends, so each stage's peak is its own. In one process, what a stage leaves behind even after
+    its model is freed and the heap trimmed (~0.3 GB after evaluating a model: native library caches
+    and fragmentation) sat under the next stage's peak (docs/performance.md). Stages hand their
+    results on through the run store and the adapter directories, and their return values come back
+    pickled. Each process start costs a few seconds of imports.
+    """
 
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -33,10 +42,9 @@ class Stages:
         print(f"\n=== {name} ===", flush=True)
         start = time.perf_counter()
         try:
-            return fn(*args, **kwargs)
+            return in_fresh_process(fn, *args, **kwargs)
         finally:
             self.seconds[name] = time.perf_counter() - start
-            trim_heap()  # the next stage starts from its own needs, not this one's high-water mark
 
     def table(self) -> str:
         from harness.table import render
@@ -66,12 +74,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from harness.evaluate import ModelSpec, evaluate
-    from harness.gate.gate import run_gate
     from harness.loader import load_suites
     from harness.table import run_table
     from harness.training.recipes import load_recipe
-    from harness.training.run import train
 
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
@@ -84,7 +89,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"warning: leaving out {suite.path}: {suite.skip_reason}", file=sys.stderr)
         else:
             suites.append(suite)
-    base, _ = stages.run("1/5 suites on the base model", evaluate, suites, ModelSpec(None), **batch)
+    base = stages.run("1/5 suites on the base model", evaluate_base,
+                      [str(s.path) for s in suites], batch)
     base.write_json(work / "base-results.json")
     print(run_table(base))
 
@@ -94,16 +100,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
             shutil.rmtree(d, ignore_errors=True)
     sft_recipe, dpo_recipe = available_data(load_recipe(args.sft_recipe)), available_data(load_recipe(args.dpo_recipe))
     if not _finished(sft_dir):
-        stages.run("2/5 SFT (LoRA)", train, sft_recipe, sft_dir, overwrite=True)
+        stages.run("2/5 SFT (LoRA)", train_adapter, sft_recipe, sft_dir, overwrite=True)
     else:
         print(f"\n=== 2/5 SFT: reusing {sft_dir} (pass --retrain to train again) ===")
     if not _finished(dpo_dir):
-        stages.run("3/5 DPO on the SFT adapter", train, dpo_recipe, dpo_dir,
+        stages.run("3/5 DPO on the SFT adapter", train_adapter, dpo_recipe, dpo_dir,
                    init_adapter=sft_dir, overwrite=True)
     else:
         print(f"\n=== 3/5 DPO: reusing {dpo_dir} (pass --retrain to train again) ===")
 
-    gate = stages.run("4/5 gate: adapter vs base", run_gate, str(dpo_dir), baseline="base",
+    gate = stages.run("4/5 gate: adapter vs base", gate_adapter, str(dpo_dir), baseline="base",
                       suites=[str(s.path) for s in suites], training=_data_files(sft_recipe, dpo_recipe),
                       registry_dir=args.registry, **batch)
     gate.candidate.write_json(work / "adapter-results.json")
@@ -119,6 +125,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"  {line}")
     print(f"report:  {report.resolve()}")
     return 0 if gate.accepted or not args.strict else 1
+
+
+def evaluate_base(suite_paths: list[str], batch: dict[str, int]) -> Any:
+    """Stage 1: the suites on the base model, stored in the run store (the gate's baseline)."""
+    from harness.evaluate import ModelSpec, evaluate
+    from harness.loader import load_suites
+
+    return evaluate(load_suites(suite_paths), ModelSpec(None), **batch)[0]
+
+
+def train_adapter(recipe: Any, out: Path, **kwargs: Any) -> None:
+    """Stages 2 and 3: train the recipe's adapter into ``out`` (the next stage reads it from there)."""
+    from harness.training.run import train
+
+    train(recipe, out, **kwargs)
+
+
+def gate_adapter(adapter: str, **kwargs: Any) -> Any:
+    """Stage 4: the gate's decision for the DPO adapter (``harness.gate.gate.run_gate``)."""
+    from harness.gate.gate import run_gate
+
+    return run_gate(adapter, **kwargs)
 
 
 def available_data(recipe: Any) -> Any:

@@ -1,4 +1,5 @@
-"""``harness demo``'s DPO stage without the TruthfulQA data: it trains on the rest and says so."""
+"""``harness demo``: its DPO stage without the TruthfulQA data (it trains on the rest and says so), and
+its stages each in a process of their own."""
 
 from __future__ import annotations
 
@@ -34,3 +35,15 @@ def test_present_truthfulqa_is_kept(tmp_path, monkeypatch, capsys):
     recipe = load_recipe(ROOT / DPO_RECIPE)
     assert available_data(recipe) is recipe
     assert capsys.readouterr().err == ""
+
+
+def test_each_stage_runs_in_a_process_of_its_own(capsys):
+    import os
+
+    from harness.cli.demo import Stages
+
+    stages = Stages()
+    first, second = stages.run("1/2 one", os.getpid), stages.run("2/2 two", os.getpid)
+    assert os.getpid() not in (first, second) and first != second  # nothing a stage leaves stays for the next
+    assert list(stages.seconds) == ["1/2 one", "2/2 two"]
+    assert "=== 1/2 one ===" in capsys.readouterr().out
