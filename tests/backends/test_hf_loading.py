@@ -32,6 +32,9 @@ def test_identity_of_model_and_adapter(tiny_model_dir, lora_dir):
     assert identity.adapter_sha256 == sha256(lora_dir / "adapter_model.safetensors")
     assert identity.label() == f"{tiny_model_dir} + {lora_dir}"
     assert identity.details["peft"]
+    # plain strings: a library's own version type (torch's TorchVersion) would make unpickling a
+    # result (the demo hands results between stage processes) import that library
+    assert {type(v) for v in identity.details.values()} == {str}
 
 
 def test_missing_model_directory(tmp_path):

@@ -238,7 +238,7 @@ def load(model: str | None, adapter: str | None, device: str = "cpu", progress: 
         "model_dir": str(model_dir),
         "dtype": "float32",
         "device": device,
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),  # a plain str: torch's TorchVersion would make torch an import of every unpickled result
         "transformers": transformers.__version__,
     }
     config_sha = files_sha256(model_dir, [model_dir / n for n in _CONFIG_NAMES if (model_dir / n).is_file()])
