@@ -69,12 +69,17 @@ def in_fresh_process(fn: Callable[..., T], *args, **kwargs) -> T:
     import multiprocessing
     import warnings
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(1, mp_context=context, initializer=_set_warning_filters,
-                             initargs=(list(warnings.filters),)) as pool:
-        # leaving the block waits for the child to exit, so its output is flushed before ours goes on
-        return pool.submit(fn, *args, **kwargs).result()
+    try:
+        with ProcessPoolExecutor(1, mp_context=context, initializer=_set_warning_filters,
+                                 initargs=(list(warnings.filters),)) as pool:
+            # leaving the block waits for the child to exit, so its output is flushed before ours goes on
+            return pool.submit(fn, *args, **kwargs).result()
+    except BrokenProcessPool:
+        raise HarnessError(f"the process running {getattr(fn, '__name__', fn)} ended abruptly (killed, e.g. "
+                           "by the kernel when memory ran out: see `dmesg`)") from None
 
 
 def _set_warning_filters(filters: list) -> None:

@@ -28,10 +28,11 @@ LAYERS = {
     "": CORE, "errors": CORE, "schema": CORE, "loader": CORE, "yaml_safe": CORE, "results": CORE, "paths": CORE,
     "data_paths": CORE, "metrics": CORE, "table": CORE, "registry": CORE, "sources": CORE, "stats": CORE,
     "integrity": CORE, "model_io": CORE, "scorer_api": CORE, "custom_scorer": CORE, "training_data": CORE,
+    "logs": CORE,  # how much the libraries print: set by the faces, read by training (its step bar)
     "backend": STORE, "backends": STORE, "device": STORE, "store": STORE,
     "scorers": SCORING, "runner": SCORING, "evaluate": SCORING, "evaluate_metrics": SCORING, "suite_lm_eval": SCORING,
     "gate": MIDDLE, "training": MIDDLE, "report": MIDDLE,
-    "cli": FACES, "__main__": FACES, "pytest_plugin": FACES, "report_plugin": FACES, "lmeval": FACES, "logs": FACES,
+    "cli": FACES, "__main__": FACES, "pytest_plugin": FACES, "report_plugin": FACES, "lmeval": FACES,
 }
 
 

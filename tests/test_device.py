@@ -97,3 +97,12 @@ def test_a_fresh_process_returns_its_result_and_keeps_the_warning_filters():
     assert pid != os.getpid()
     with pytest.raises(HarnessError, match="from the child"):
         in_fresh_process(_child_fails)
+
+
+def test_a_child_that_dies_is_an_error_that_says_so():
+    import os
+
+    from harness.device import in_fresh_process
+
+    with pytest.raises(HarnessError, match=r"the process running _exit ended abruptly \(killed"):
+        in_fresh_process(os._exit, 9)

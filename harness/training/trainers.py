@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.logs import is_quiet
 from harness.training.recipes import Recipe
 from harness.training_data import DataFile
 
@@ -102,6 +103,29 @@ def _with_adapter(model: Any, init: Path) -> Any:
 def build(recipe: Recipe, args: Any, model_path: str, files: list[DataFile], init: Path | None,
           callbacks: list[Any]) -> Any:
     """The configured TRL trainer, ready for ``.train()``."""
+    trainer = _trainer(recipe, args, model_path, files, init, callbacks)
+    if is_quiet():  # unless --verbose: the loss on the step bar, not a printed dict every few steps
+        from transformers.trainer_callback import ProgressCallback
+
+        trainer.remove_callback(ProgressCallback)
+        trainer.add_callback(loss_on_bar())
+    return trainer
+
+
+def loss_on_bar() -> Any:
+    """transformers' step bar, with the latest logged loss as its postfix instead of a printed line per log."""
+    from transformers.trainer_callback import ProgressCallback
+
+    class LossOnBar(ProgressCallback):
+        def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, **kwargs: Any) -> None:
+            if state.is_world_process_zero and self.training_bar is not None and logs and "loss" in logs:
+                self.training_bar.set_postfix(loss=f"{float(logs['loss']):.3f}", refresh=False)
+
+    return LossOnBar()
+
+
+def _trainer(recipe: Recipe, args: Any, model_path: str, files: list[DataFile], init: Path | None,
+             callbacks: list[Any]) -> Any:
     from datasets import Dataset
     from transformers import set_seed
 
