@@ -28,12 +28,10 @@ class Stages:
     """Runs each stage in a process of its own and keeps its wall time, printed at the end so a slow
     stage is visible.
 
-    A fresh process per stage is for memory: everything a stage allocated goes back to the OS when
-    it ends, so each stage's peak is its own. In one process, what a stage leaves behind even after
-    its model is freed and the heap trimmed (~0.3 GB after evaluating a model: native library caches
-    and fragmentation) sat under the next stage's peak (docs/performance.md). Stages hand their
-    results on through the run store and the adapter directories, and their return values come back
-    pickled. Each process start costs a few seconds of imports.
+    A fresh process per stage (``harness.device.in_fresh_process``, which says why) makes each
+    stage's memory peak its own. Stages hand their results on through the run store and the adapter
+    directories; their return values come back pickled. Each process start costs a few seconds of
+    imports.
     """
 
     seconds: dict[str, float] = field(default_factory=dict)
