@@ -55,7 +55,8 @@ _CHILD = ("import atexit, resource, runpy, sys; "
 
 
 def run_variant(recipe: Path, work: Path, steps: int) -> dict:
-    proc = subprocess.run([sys.executable, "-c", _CHILD, "train", str(recipe), "--out", str(work / "adapter"),
+    # --verbose: TRL's log lines carry the token count (quiet mode shows only the loss on the step bar).
+    proc = subprocess.run([sys.executable, "-c", _CHILD, "--verbose", "train", str(recipe), "--out", str(work / "adapter"),
                            "--overwrite"], capture_output=True, text=True, cwd=_shared.REPO)
     if proc.returncode:
         raise SystemExit(f"training failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")

@@ -6,6 +6,7 @@ that each script works end to end and prints its table; docs/performance.md has 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,3 +37,5 @@ def test_benchmark_smoke_version_runs(script, tmp_path):
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "--smoke" in proc.stdout and EXPECTED[script] in proc.stdout, proc.stdout
+    if script == "bench_train_step.py":  # the token count comes from TRL's log lines, printed only with --verbose
+        assert not re.search(r"\bNone\b", proc.stdout.rsplit("variant", 1)[-1]), proc.stdout

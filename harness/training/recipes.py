@@ -93,13 +93,30 @@ class TrainSection(Strict):
         return self
 
 
+DPOLoss = Literal["sigmoid", "ipo", "hinge", "robust", "sigmoid_norm", "sft"]
+
+
 class DPOSection(Strict):
     """DPO-only settings (``DPOConfig``)."""
 
     beta: float = Field(0.1, gt=0)
-    loss_type: Literal["sigmoid", "ipo", "hinge", "robust", "sigmoid_norm"] = "sigmoid"
+    # A list combines TRL's losses, weighted by loss_weights (1 each by default): [sigmoid, sft] is RPO,
+    # DPO plus the chosen answers' negative log-likelihood.
+    loss_type: DPOLoss | list[DPOLoss] = "sigmoid"
+    loss_weights: list[float] | None = None
     label_smoothing: float = Field(0.0, ge=0, lt=0.5)
     precompute_ref: bool = False  # compute reference log-probs once before training
+
+    @property
+    def losses(self) -> list[str]:
+        return self.loss_type if isinstance(self.loss_type, list) else [self.loss_type]
+
+    @model_validator(mode="after")
+    def _weights_match(self) -> DPOSection:
+        if self.loss_weights is not None and len(self.loss_weights) != len(self.losses):
+            raise ValueError(f"loss_weights has {len(self.loss_weights)} weights for {len(self.losses)} loss types "
+                             f"({', '.join(self.losses)}); give one weight per loss type")
+        return self
 
 
 class RewardSection(Strict):
@@ -259,7 +276,7 @@ class Recipe(Strict):
         from trl import DPOConfig
 
         d = self.dpo or DPOSection()
-        return DPOConfig(**common, beta=d.beta, loss_type=[d.loss_type], label_smoothing=d.label_smoothing,
+        return DPOConfig(**common, beta=d.beta, loss_type=d.losses, loss_weights=d.loss_weights, label_smoothing=d.label_smoothing,
                          precompute_ref_log_probs=d.precompute_ref)
 
 

@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from harness.errors import SuiteError
 from harness.training.recipes import Recipe, load_recipe
@@ -126,6 +127,16 @@ def test_maps_onto_trl_and_peft_configs(tmp_path):
     assert isinstance(args, DPOConfig)
     assert args.beta == 0.3 and args.loss_type == ["sigmoid"] and args.max_steps == -1 and args.num_train_epochs == 2
     assert args.bf16 is False and args.use_cpu is True and args.train_sampling_strategy == "random"
+
+
+def test_dpo_losses_combine_with_one_weight_each(tmp_path):
+    rpo = Recipe.model_validate({"method": "dpo", "data": ["p.jsonl"],
+                                 "dpo": {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, 0.5]}})
+    args = rpo.trainer_args(tmp_path / "ckpt")
+    assert args.loss_type == ["sigmoid", "sft"] and args.loss_weights == [1.0, 0.5]
+    with pytest.raises(ValidationError, match="loss_weights has 1 weights for 2 loss types"):
+        Recipe.model_validate({"method": "dpo", "data": ["p.jsonl"],
+                               "dpo": {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0]}})
 
 
 def test_infinite_or_nan_settings_are_refused_with_their_line(tmp_path):
