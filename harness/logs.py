@@ -24,3 +24,12 @@ def quiet_libraries() -> None:
 def is_quiet() -> bool:
     """Whether :func:`quiet_libraries` ran here or in a process that started this one."""
     return os.environ.get(QUIET_ENV) == "1"
+
+
+def set_verbosity(verbose: bool) -> None:
+    """``--verbose`` or not, for this process and those it starts. An explicit ``--verbose`` wins over the
+    quiet flag a quiet parent left in the environment (a benchmark that runs ``harness --verbose train``)."""
+    if verbose:
+        os.environ.pop(QUIET_ENV, None)
+    else:
+        quiet_libraries()

@@ -37,10 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `accelerate launch --num_processes N -m harness ...`: every process evaluates its share of the
         # batches; the first one prints, stores and publishes, the others stay silent
         sys.stdout = open(os.devnull, "w")
-    if not args.verbose:
-        from harness.logs import quiet_libraries
+    from harness.logs import set_verbosity
 
-        quiet_libraries()
+    set_verbosity(args.verbose)
     from harness.store.location import using
 
     try:
