@@ -68,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--retrain", action="store_true", help="train again even if the workdir holds finished adapters")
     # 128: every finance, politeness and refusal prompt in one generation batch, TruthfulQA's 408 in 4. On the
     # embedded model all four suites ran in 156 s instead of 191 s at the backend's 32, every output identical,
-    # peak 2.3 instead of 1.6 GB (below the SFT stage's); docs/performance.md, "Session 16".
+    # peak 2.2 instead of 1.5 GiB (the gate's process, 3.1 GiB, is now the demo's largest; docs/performance.md).
     p.add_argument("--batch-size", type=int, default=DEMO_BATCH,
                    help=f"evaluation batch size (default: {DEMO_BATCH}, sized for the embedded 135M model)")
     p.add_argument("--strict", action="store_true", help="exit 1 when the gate rejects the adapter (default: 0 once "
