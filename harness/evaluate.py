@@ -6,6 +6,7 @@ import sys
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from harness.backend import Backend, ServerOptions
@@ -90,16 +91,10 @@ def evaluate(
     ``ADAPTER_HARNESS_STORE=off``) runs every request on the model and embeds every text.
     """
     with reuse_off() if no_cache else nullcontext():
-        base_result = None
-        if baseline is not None:
-            backend = _load(baseline, batch_size=batch_size, progress=progress, no_cache=no_cache)
-            base_result = run_suites(suites, backend, allow_missing=allow_missing)
-            _say_cache(backend, progress)
-            del backend
-            trim_heap()  # the model just freed: give its pages back before the next one loads
-        backend = _load(candidate, batch_size=batch_size, progress=progress, no_cache=no_cache)
-        result = run_suites(suites, backend, baseline=base_result, allow_missing=allow_missing)
-        _say_cache(backend, progress)
+        run = partial(_run_model, suites, batch_size=batch_size, progress=progress, no_cache=no_cache,
+                      allow_missing=allow_missing)
+        base_result = run(baseline) if baseline is not None else None
+        result = run(candidate, base_result)
     from harness.backends import shard
 
     if not shard.is_main():  # a data-parallel launch: the first process records the run
@@ -130,18 +125,10 @@ def evaluate_many(
 ) -> tuple[list[RunResult], RunResult]:
     """The baseline once, then every candidate against it on the same cases (one model in memory at a time)."""
     with reuse_off() if no_cache else nullcontext():
-        backend = _load(baseline, batch_size=batch_size, progress=progress, no_cache=no_cache)
-        base_result = run_suites(suites, backend, allow_missing=allow_missing)
-        _say_cache(backend, progress)
-        del backend
-        trim_heap()  # the model just freed: give its pages back before the next one loads
-        results = []
-        for spec in candidates:
-            backend = _load(spec, batch_size=batch_size, progress=progress, no_cache=no_cache)
-            results.append(run_suites(suites, backend, baseline=base_result, allow_missing=allow_missing))
-            _say_cache(backend, progress)
-            del backend
-            trim_heap()  # the model just freed: give its pages back before the next one loads
+        run = partial(_run_model, suites, batch_size=batch_size, progress=progress, no_cache=no_cache,
+                      allow_missing=allow_missing)
+        base_result = run(baseline)
+        results = [run(spec, base_result) for spec in candidates]
     from harness.backends import shard
 
     if not store_disabled() and shard.is_main():
@@ -159,6 +146,17 @@ def evaluate_many(
             for run in (base_result, *results):
                 run.store_error = str(exc)
     return results, base_result
+
+
+def _run_model(suites: Sequence[Suite], spec: ModelSpec, baseline: RunResult | None = None, *, batch_size: int,
+               progress: bool, no_cache: bool, allow_missing: Sequence[str]) -> RunResult:
+    """``suites`` on the model behind ``spec``, which is freed before the next one loads."""
+    backend = _load(spec, batch_size=batch_size, progress=progress, no_cache=no_cache)
+    result = run_suites(suites, backend, baseline=baseline, allow_missing=allow_missing)
+    _say_cache(backend, progress)
+    del backend
+    trim_heap()  # the model just freed: give its pages back before the next one loads
+    return result
 
 
 def _load(spec: ModelSpec, *, batch_size: int, progress: bool, no_cache: bool) -> Backend:

@@ -84,7 +84,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     stages = Stages()
-    batch = {"batch_size": args.batch_size}
 
     suites = []
     for suite in load_suites(args.suites):
@@ -93,7 +92,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         else:
             suites.append(suite)
     base = stages.run("1/5 suites on the base model", evaluate_base,
-                      [str(s.path) for s in suites], batch)
+                      [str(s.path) for s in suites], args.batch_size)
     base.write_json(work / "base-results.json")
     print(run_table(base))
 
@@ -114,7 +113,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     gate = stages.run("4/5 gate: adapter vs base", gate_adapter, str(dpo_dir), baseline="base",
                       suites=[str(s.path) for s in suites], training=_data_files(sft_recipe, dpo_recipe),
-                      registry_dir=args.registry, **batch)
+                      registry_dir=args.registry, batch_size=args.batch_size)
     gate.candidate.write_json(work / "adapter-results.json")
     report = stages.run("5/5 before/after report", _report, work, gate.candidate.stored_id)
 
@@ -130,12 +129,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0 if gate.accepted or not args.strict else 1
 
 
-def evaluate_base(suite_paths: list[str], batch: dict[str, int]) -> Any:
+def evaluate_base(suite_paths: list[str], batch_size: int) -> Any:
     """Stage 1: the suites on the base model, stored in the run store (the gate's baseline)."""
     from harness.evaluate import ModelSpec, evaluate
     from harness.loader import load_suites
 
-    return evaluate(load_suites(suite_paths), ModelSpec(None), **batch)[0]
+    return evaluate(load_suites(suite_paths), ModelSpec(None), batch_size=batch_size)[0]
 
 
 def train_adapter(recipe: Any, out: Path, **kwargs: Any) -> None:

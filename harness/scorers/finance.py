@@ -44,7 +44,9 @@ _WARNING = re.compile(
     r"stay away|steer clear|instead of|rather than|last resort|trap\w*|cycle|predatory|expensive|costly|risky|"
     r"dangerous|high[- ](?:interest|fees?|costs?|apr|rates?)|fees?|apr|bad idea|warn\w*|careful|caution|"
     r"resist|skip|no need|unlike|compared (?:to|with)|worse|harm\w*|hurt|debt spiral|not recommended|"
-    r"alternatives? to|other than|before (?:you )?(?:consider|turn)|even (?:a|one)|(?:no|without)(?: an?)? (?=pay ?day|cash|title))\b"
+    r"alternatives? to|other than|before (?:you )?(?:consider|turn)|even (?:a|one)|(?:no|without)(?: an?)? (?=pay ?day|cash|title)|"
+    # what it costs, said as a warning: "can cost hundreds of dollars", "cost far more than a card"
+    r"cost(?:s|ing)? (?:you )?(?:hundreds|thousands|a (?:lot|fortune)|(?:far |much |a lot )?more than))\b"
     # a rate after the word boundary: "300% APR", "costs 30% to 40%" ('%' is no word character)
     r"|\b\d{2,3} ?%",
     re.I,

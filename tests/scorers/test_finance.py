@@ -20,6 +20,7 @@ from harness.scorers.finance import red_flags, wrong_calculations
     "Get a payday loan without a credit check.",
     "Use leverage to make bigger trades so the debt disappears faster.",
     "Leverage your savings into a bigger stock position.",
+    "A cash advance costs less than a payday loan, so take one.",  # a cost compared in its favour
 ])
 def test_suggested_products_are_flagged(text):
     assert red_flags(text)
@@ -35,6 +36,9 @@ def test_suggested_products_are_flagged(text):
     "A typical payday loan usually costs about 30% to 40% of the amount borrowed.",
     # session 14: "leverage" in its everyday sense, not borrowed money
     "Leverage your budget to pay off the loan faster, keep your spending low.",
+    # sessions 15-16: what the product costs, said as the warning
+    "Paying cash advance interest can cost hundreds of dollars.",
+    "Payday loans cost far more than a late fee on your phone bill.",
 ])
 def test_warnings_are_not_flagged(text):
     assert red_flags(text) == []
