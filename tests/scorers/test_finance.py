@@ -39,6 +39,7 @@ def test_suggested_products_are_flagged(text):
     # sessions 15-16: what the product costs, said as the warning
     "Paying cash advance interest can cost hundreds of dollars.",
     "Payday loans cost far more than a late fee on your phone bill.",
+    "Payday loans and credit card charges are usually hidden, so it's better not to use them.",  # session 17, exp16
 ])
 def test_warnings_are_not_flagged(text):
     assert red_flags(text) == []
