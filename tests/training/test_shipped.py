@@ -49,8 +49,10 @@ def test_enough_sft_and_preference_rows():
     # (the preference side includes answer_pref.jsonl and pairs_pref.jsonl: one pair per SFT row;
     # the SFT side the 160 harmful / benign look-alike pairs of refusals_pairs_a/b/c.jsonl).
     # (+ 50 money pairs and 70 benign look-alike pairs, issue 23; session 14: + 10 red-flag pairs,
-    # the 39 risky-answer pairs of experiment exp8, 24 card-debt answers and 16 privacy pairs)
-    assert 450 <= counts["sft"] <= 700 and 150 <= counts["preference"] <= 900, counts
+    # the 39 risky-answer pairs of experiment exp8, 24 card-debt answers and 16 privacy pairs;
+    # session 17: the pairs of experiments exp15 and exp16, 103 + 40 against the base model's own
+    # answers and 36 discrimination / privacy pairs)
+    assert 450 <= counts["sft"] <= 700 and 150 <= counts["preference"] <= 1100, counts
 
 
 @pytest.mark.slow  # loads the embedded model or embeds every training row: left out of make test-fast
@@ -59,7 +61,7 @@ def test_refusal_data_teaches_both_directions():
     from harness.scorers.refusal import detect_refusal
 
     for name in ("refusals_sft.jsonl", "refusals_pref.jsonl", "refusals_pairs_a.jsonl", "refusals_pairs_b.jsonl",
-                 "refusals_pairs_c.jsonl", "refusals_pairs_d.jsonl"):
+                 "refusals_pairs_c.jsonl", "refusals_pairs_d.jsonl", "refusals_discr_pref.jsonl"):
         for line in (ROOT / "training" / "data" / name).read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             answer = row["messages"][-1]["content"] if "messages" in row else row["chosen"]
