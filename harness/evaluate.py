@@ -150,12 +150,17 @@ def evaluate_many(
 
 def _run_model(suites: Sequence[Suite], spec: ModelSpec, baseline: RunResult | None = None, *, batch_size: int,
                progress: bool, no_cache: bool, allow_missing: Sequence[str]) -> RunResult:
-    """``suites`` on the model behind ``spec``, which is freed before the next one loads."""
+    """``suites`` on the model behind ``spec``; what the run allocated is returned before the next model loads.
+
+    ``load_backend`` keeps the last two HF backends (the gate asks for the same model twice), so the
+    model itself stays loaded: the gate's process holds the baseline's weights while it evaluates the
+    adapter, even when every baseline result comes from the result cache.
+    """
     backend = _load(spec, batch_size=batch_size, progress=progress, no_cache=no_cache)
     result = run_suites(suites, backend, baseline=baseline, allow_missing=allow_missing)
     _say_cache(backend, progress)
     del backend
-    trim_heap()  # the model just freed: give its pages back before the next one loads
+    trim_heap()  # give the run's freed pages (activations, KV caches) back before the next model loads
     return result
 
 
