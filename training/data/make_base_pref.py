@@ -16,7 +16,6 @@ model weights and library versions:
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -35,18 +34,20 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from harness.backends import load_backend
-    from harness.model_io import GenerationRequest
+    from harness.model_io import GenerationRequest, as_messages
+    from harness.training.synth import write_jsonl
+    from harness.training_data import read_data_file
 
     args = make_parser().parse_args(argv)
-    rows = [(name, json.loads(line)) for name in SOURCES
-            for line in (HERE / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    # validated and converted rows: {"prompt": [user message], "completion": [assistant message]}
+    rows = [(name, row) for name in SOURCES for row in read_data_file(HERE / name).rows]
     backend = load_backend(args.model, batch_size=128)
-    answers = backend.generate([GenerationRequest(prompt=(("user", r["prompt"]),), max_new_tokens=128)
+    answers = backend.generate([GenerationRequest(prompt=as_messages(r["prompt"]), max_new_tokens=128)
                                 for _, r in rows])
-    pairs = [(name, {"prompt": r["prompt"], "chosen": r["response"], "rejected": a.strip()})
-             for (name, r), a in zip(rows, answers, strict=True)]
+    pairs = [(name, {"prompt": r["prompt"][-1]["content"], "chosen": r["completion"][0]["content"],
+                     "rejected": a.strip()}) for (name, r), a in zip(rows, answers, strict=True)]
     for path, keep in ((args.out, lambda n: True), (args.calc_out, lambda n: n == CALC_SOURCE)):
-        path.write_text("".join(json.dumps(p) + "\n" for n, p in pairs if keep(n)), encoding="utf-8")
+        write_jsonl([p for n, p in pairs if keep(n)], path)
         print(f"wrote {path}")
     return 0
 
