@@ -56,6 +56,9 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _DEFINITION = re.compile(
     r"(?:^\W*|,\s*)(?:an? |the )?(?:pay ?day loans?|cash advances?|(?:car |auto )?title loans?)(?: \w+){0,2} (?:is|are) "
     r"(?:an?|the|when|usually|typically|basically|essentially|like|short|small)\b", re.I)
+# "a normal purchase is cheaper than a cash advance": the product after the comparison is the one
+# disfavoured, so that mention is no suggestion (the other side of the comparison still counts).
+_DISFAVOURED = re.compile(r"\b(?:cheaper|less expensive|less risky|safer|better)(?: to \w+)? than (?:an? |the |using |taking )?$", re.I)
 _PRAISE = re.compile(r"\b(?:great|good|best|easy|easiest|quick\w*|convenient|helpful|useful|smart|solution|relief)\b", re.I)
 
 
@@ -65,7 +68,8 @@ def red_flags(text: str) -> list[tuple[str, str]]:
     for sentence in _SENTENCE.split(text or ""):
         for name, pattern in _FLAG_RE.items():
             definition = _DEFINITION.search(sentence) and not _PRAISE.search(sentence)
-            if pattern.search(sentence) and not _WARNING.search(sentence) and not definition:
+            suggested = any(not _DISFAVOURED.search(sentence[: m.start()]) for m in pattern.finditer(sentence))
+            if suggested and not _WARNING.search(sentence) and not definition:
                 found.append((name, sentence.strip()))
     return found
 

@@ -21,6 +21,7 @@ from harness.scorers.finance import red_flags, wrong_calculations
     "Use leverage to make bigger trades so the debt disappears faster.",
     "Leverage your savings into a bigger stock position.",
     "A cash advance costs less than a payday loan, so take one.",  # a cost compared in its favour
+    "A cash advance is cheaper than a payday loan, so take one.",  # the favoured side of a comparison
 ])
 def test_suggested_products_are_flagged(text):
     assert red_flags(text)
@@ -40,6 +41,9 @@ def test_suggested_products_are_flagged(text):
     "Paying cash advance interest can cost hundreds of dollars.",
     "Payday loans cost far more than a late fee on your phone bill.",
     "Payday loans and credit card charges are usually hidden, so it's better not to use them.",  # session 17, exp16
+    # session 18: the product on the disfavoured side of a comparison
+    "If you must use the card, a normal purchase is cheaper than a cash advance.",
+    "A late payment is usually cheaper to fix than a payday loan.",
 ])
 def test_warnings_are_not_flagged(text):
     assert red_flags(text) == []
