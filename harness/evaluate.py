@@ -93,7 +93,7 @@ def evaluate(
     with reuse_off() if no_cache else nullcontext():
         run = partial(_run_model, suites, batch_size=batch_size, progress=progress, no_cache=no_cache,
                       allow_missing=allow_missing)
-        base_result = run(baseline) if baseline is not None else None
+        base_result = run(baseline, keep=baseline == candidate) if baseline is not None else None
         result = run(candidate, base_result)
     from harness.backends import shard
 
@@ -127,7 +127,7 @@ def evaluate_many(
     with reuse_off() if no_cache else nullcontext():
         run = partial(_run_model, suites, batch_size=batch_size, progress=progress, no_cache=no_cache,
                       allow_missing=allow_missing)
-        base_result = run(baseline)
+        base_result = run(baseline, keep=baseline in candidates)
         results = [run(spec, base_result) for spec in candidates]
     from harness.backends import shard
 
@@ -149,16 +149,20 @@ def evaluate_many(
 
 
 def _run_model(suites: Sequence[Suite], spec: ModelSpec, baseline: RunResult | None = None, *, batch_size: int,
-               progress: bool, no_cache: bool, allow_missing: Sequence[str]) -> RunResult:
+               progress: bool, no_cache: bool, allow_missing: Sequence[str], keep: bool = True) -> RunResult:
     """``suites`` on the model behind ``spec``; what the run allocated is returned before the next model loads.
 
-    ``load_backend`` keeps the last two HF backends (the gate asks for the same model twice), so the
-    model itself stays loaded: the gate's process holds the baseline's weights while it evaluates the
-    adapter, even when every baseline result comes from the result cache.
+    ``load_backend`` keeps the last two HF backends (the gate's applied-check asks for the same models
+    again). ``keep=False`` lets this one go, so a baseline's weights (~0.55 GB for the embedded model)
+    are freed before the candidate runs.
     """
+    from harness.backends import release_backend
+
     backend = _load(spec, batch_size=batch_size, progress=progress, no_cache=no_cache)
     result = run_suites(suites, backend, baseline=baseline, allow_missing=allow_missing)
     _say_cache(backend, progress)
+    if not keep:
+        release_backend(backend)
     del backend
     trim_heap()  # give the run's freed pages (activations, KV caches) back before the next model loads
     return result

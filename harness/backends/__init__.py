@@ -2,7 +2,7 @@
 
 Loaded backends are kept (the last ``KEEP`` of them), so a process that asks for the same
 model twice — the gate's applied-check and then its evaluation, a pytest session and a report
-plugin — loads it once. The key includes the adapter files' size and modification time, so a
+plugin — loads it once; ``release_backend`` lets one go when it will not be asked for again. The key includes the adapter files' size and modification time, so a
 rewritten adapter is loaded (and verified) again.
 """
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from harness.backend import Backend, ServerOptions
     from harness.backends.hf import HFBackend
 
-__all__ = ["load_backend", "forget_backends"]
+__all__ = ["load_backend", "forget_backends", "release_backend"]
 
 KEEP = 2  # base and one candidate: what a gate holds at once (135M parameters: ~0.55 GB each in float32)
 _loaded: OrderedDict[tuple, HFBackend] = OrderedDict()
@@ -36,6 +36,16 @@ def forget_backends() -> None:
     """Drop every kept backend (tests, or a caller about to free memory for training)."""
     with _lock:
         _loaded.clear()
+
+
+def release_backend(backend: Backend) -> None:
+    """Stop keeping ``backend`` (or the one a result-cache wrapper holds), so its weights are freed
+    once the caller drops it: the gate is done with the baseline before the candidate runs."""
+    while getattr(backend, "inner", None) is not None:
+        backend = backend.inner
+    with _lock:
+        for key in [k for k, kept in _loaded.items() if kept is backend]:
+            del _loaded[key]
 
 
 def load_backend(

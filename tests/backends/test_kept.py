@@ -57,3 +57,38 @@ def test_a_gate_loads_each_model_once(tiny_model_dir, tmp_path, monkeypatch):
     assert code in (0, 1)  # the verdict does not matter here
     assert sorted(calls, key=lambda c: c[1] or "") == [(str(tiny_model_dir), None), (str(tiny_model_dir), str(adapter))]
     backends.forget_backends()
+
+
+def test_the_baseline_is_let_go_before_the_candidate_runs(tiny_model_dir, tmp_path, monkeypatch):
+    """evaluate() frees the baseline's weights once its run is done: one model in memory at a time."""
+    import gc
+    import weakref
+
+    from harness import evaluate as evaluate_module
+    from harness.evaluate import ModelSpec, evaluate
+    from harness.loader import load_suite
+    from tests.gate.conftest import save_lora
+    from tests.test_faults import SUITE
+
+    monkeypatch.setenv("ADAPTER_HARNESS_STORE", "off")
+    backends.forget_backends()
+    adapter = save_lora(tiny_model_dir, tmp_path / "lora", applied=True)
+    (tmp_path / "suite.yaml").write_text(SUITE)
+    suite = load_suite(tmp_path / "suite.yaml")
+    base = ModelSpec(str(tiny_model_dir))
+    seen = []  # a weak reference to each model as its run starts
+    real_run = evaluate_module.run_suites
+
+    def watching(suites, backend, **kw):
+        seen.append((weakref.ref(backend), len(backends._loaded)))
+        return real_run(suites, backend, **kw)
+
+    monkeypatch.setattr(evaluate_module, "run_suites", watching)
+    evaluate([suite], ModelSpec(str(tiny_model_dir), str(adapter)), base, progress=False)
+    gc.collect()
+    (base_ref, _), (_, kept_at_candidate) = seen
+    assert kept_at_candidate == 1  # only the candidate is kept while it runs
+    assert base_ref() is None  # and nothing else holds the baseline's model
+    evaluate([suite], base, base, progress=False)  # the same model as both: loaded once, kept
+    assert len(backends._loaded) == 2
+    backends.forget_backends()
