@@ -127,3 +127,16 @@ def test_shipped_recipes_load_with_their_data(path, monkeypatch):
     files = load_data(recipe)
     assert all(f.rows for f in files)
     assert recipe.base_model == "embedded"
+
+
+def test_money_answers_teach_none_of_the_faults_the_gate_rejects():
+    """Every money answer trained towards (SFT responses, chosen sides of pairs) passes the validated
+    red-flag and arithmetic checks: the data must not teach what the finance suite fails."""
+    from harness.scorers.finance import red_flags, wrong_calculations
+
+    files = sorted((ROOT / "training" / "data").glob("finance_*.jsonl"))
+    assert len(files) >= 5
+    for path in files:
+        for row in read_data_file(path).rows:
+            answer = (row.get("completion") or row["chosen"])[-1]["content"]  # rows come normalised to chat form
+            assert not red_flags(answer) and not wrong_calculations(answer), (path.name, answer)
