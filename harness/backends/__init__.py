@@ -2,8 +2,9 @@
 
 Loaded backends are kept (the last ``KEEP`` of them), so a process that asks for the same
 model twice — the gate's applied-check and then its evaluation, a pytest session and a report
-plugin — loads it once; ``release_backend`` lets one go when it will not be asked for again. The key includes the adapter files' size and modification time, so a
-rewritten adapter is loaded (and verified) again.
+plugin — loads it once; ``release_backend`` lets one go that will not be asked for again. The
+key includes the adapter files' size and modification time, so a rewritten adapter is loaded
+(and verified) again.
 """
 
 from __future__ import annotations
