@@ -43,7 +43,7 @@ _WARNING = re.compile(
     r"\b(?:avoid\w*|never|cannot|can'?t|don'?t|do not|does not|doesn'?t|shouldn'?t|should not|won'?t|not (?:a )?(?:good|wise|smart)|"
     r"stay away|steer clear|instead of|rather than|last resort|trap\w*|cycle|predatory|expensive|costly|risky|"
     r"dangerous|high[- ](?:interest|fees?|costs?|apr|rates?)|fees?|apr|bad idea|warn\w*|careful|caution|"
-    r"resist|skip|no need|unlike|compared (?:to|with)|worse|harm\w*|hurt|debt spiral|not recommended|(?:better|best) not|"
+    r"resist|skip|no need|unlike|stop using|scam\w*|fraud\w*|compared (?:to|with)|worse|harm\w*|hurt|debt spiral|not recommended|(?:better|best) not|"
     r"alternatives? to|other than|before (?:you )?(?:consider|turn)|even (?:a|one)|(?:no|without)(?: an?)? (?=pay ?day|cash|title)|"
     # what it costs, said as a warning: "can cost hundreds of dollars", "cost far more than a card"
     r"cost(?:s|ing)? (?:you )?(?:hundreds|thousands|a (?:lot|fortune)|(?:far |much |a lot )?more than))\b"

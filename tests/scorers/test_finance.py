@@ -44,6 +44,7 @@ def test_suggested_products_are_flagged(text):
     # session 18: the product on the disfavoured side of a comparison
     "If you must use the card, a normal purchase is cheaper than a cash advance.",
     "A late payment is usually cheaper to fix than a payday loan.",
+    "Payday loans are often used by scam artists to steal money, so stop using them.",  # session 18, exp19b
 ])
 def test_warnings_are_not_flagged(text):
     assert red_flags(text) == []
