@@ -66,10 +66,10 @@ def red_flags(text: str) -> list[tuple[str, str]]:
     """(product, sentence) for every sentence that names a red-flag product without warning against it."""
     found = []
     for sentence in _SENTENCE.split(text or ""):
+        if _WARNING.search(sentence) or (_DEFINITION.search(sentence) and not _PRAISE.search(sentence)):
+            continue  # the whole sentence warns against (or only defines) what it names
         for name, pattern in _FLAG_RE.items():
-            definition = _DEFINITION.search(sentence) and not _PRAISE.search(sentence)
-            suggested = any(not _DISFAVOURED.search(sentence[: m.start()]) for m in pattern.finditer(sentence))
-            if suggested and not _WARNING.search(sentence) and not definition:
+            if any(not _DISFAVOURED.search(sentence[: m.start()]) for m in pattern.finditer(sentence)):
                 found.append((name, sentence.strip()))
     return found
 
