@@ -114,6 +114,18 @@ def stuffed(low: str) -> bool:
     return bool(words) and marked >= 4 and marked / len(words) >= _STUFFING_SHARE
 
 
+# A word or short phrase in quotes is mentioned, not used: 'In Italian, "please" is "per favore"' is
+# neither courtesy nor stuffing. Longer quoted text is a drafted message (the reply the user asked for)
+# and counts. Rudeness is read on the whole text: a quoted insult is still an insult produced.
+_QUOTED = re.compile(r'["“«]([^"”»\n]{1,40})["”»]')
+_MENTION_WORDS = 3
+
+
+def without_mentions(low: str) -> str:
+    """``low`` less its quoted words and short phrases (the words being talked about)."""
+    return _QUOTED.sub(lambda m: " " if len(m.group(1).split()) <= _MENTION_WORDS else m.group(0), low)
+
+
 def politeness_score(text: str) -> tuple[float, list[str], list[str]]:
     """(score in [0, 1], courtesy markers found, rude markers found) for ``text``.
 
@@ -122,9 +134,10 @@ def politeness_score(text: str) -> tuple[float, list[str], list[str]]:
     low = text.replace("’", "'").lower()
     if not low.strip():
         return 0.0, [], ["empty reply"]
-    if stuffed(low):
+    used = without_mentions(low)
+    if stuffed(used if re.search(r"\w", used) else low):  # a reply of quotes only is judged whole
         return STUFFED, [], ["courtesy markers stuffed in place of a reply"]
-    courtesy = [m.group(0) for pat in _COURTESY_RE if (m := pat.search(low))]
+    courtesy = [m.group(0) for pat in _COURTESY_RE if (m := pat.search(used))]
     rude: list[str] = []
     penalty = 0.0
     for pat, weight in _RUDE_RE:

@@ -107,6 +107,18 @@ def test_marker_stuffing_earns_nothing():
     assert score.value == pytest.approx(0.2) and not score.passed
 
 
+def test_words_mentioned_in_quotes_are_neither_courtesy_nor_stuffing():
+    # A translation answer talks about "please" and "thank you" (6 of 20 words, which counted as
+    # stuffing before: 0.2, a fail): mentioned words are neither, so it is neutral, 0.7.
+    said = run('"Please" is "per favore" and "thank you" is "grazie". So "please" and "thank you" are "per favore" and "grazie".')
+    assert said.value == pytest.approx(0.7) and said.passed
+    # A drafted message in quotes is the reply the user asked for: its two markers count,
+    # 0.7 + 0.3 * (1 - exp(-2 / 1.5)) = 0.921.
+    assert run('"Hi, thank you for letting me know. I am sorry your order was late."').value == pytest.approx(0.921, abs=1e-3)
+    # A reply of nothing but quoted markers is still stuffing.
+    assert run('"please" "thank you" "please" "thanks"').value == pytest.approx(0.2)
+
+
 @pytest.mark.parametrize("text", [
     "That's a stupid question, figure it out yourself.",
     "Honestly, this is basic stuff. Try reading the manual before asking.",
