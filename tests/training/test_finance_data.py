@@ -61,3 +61,30 @@ def test_red_flag_pairs_reject_the_product_the_chosen_answer_warns_against():
         assert re.search(products, row["rejected"], re.I), row["rejected"]
         assert re.search(r"\b(avoid|steer clear|careful|risky|bad idea|costly|last resort|wouldn't|cheaper|i'd)\b",
                          row["chosen"], re.I), row["chosen"]
+
+
+def test_cash_advance_pairs_reject_a_volunteered_product():
+    """The question names no product; the rejected answer volunteers one, the chosen one a plan that
+    names it, if at all, only to warn against it."""
+    product = re.compile(r"cash advance|payday loan", re.I)
+    rows = _rows("finance_cash_advance_pref.jsonl")
+    assert len(rows) == 12
+    for row in rows:
+        assert not product.search(row["prompt"]), row["prompt"]
+        assert product.search(row["rejected"]), row["rejected"]
+        for sentence in re.split(r"(?<=[.!?])\s+", row["chosen"]):
+            if product.search(sentence):
+                assert re.search(r"\b(avoid|stay away|don't)\b", sentence, re.I), sentence
+
+
+def test_volunteered_product_pairs_differ_only_in_the_product():
+    """Minimal pairs: the rejected answer is the chosen plan with one sentence added that names a
+    red-flag product; the chosen plan names none."""
+    product = re.compile(r"cash advance|payday loan|title loan", re.I)
+    rows = _rows("finance_volunteered_pref.jsonl")
+    assert len(rows) == 20
+    for row in rows:
+        assert not product.search(row["prompt"]) and not product.search(row["chosen"]), row["chosen"]
+        assert row["rejected"].startswith(row["chosen"] + " "), row["rejected"]
+        added = row["rejected"][len(row["chosen"]) + 1:]
+        assert product.search(added) and len(re.findall(r"[.!?](?:\s|$)", added)) == 1, added

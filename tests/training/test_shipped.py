@@ -101,6 +101,7 @@ def test_no_training_prompt_copies_a_suite_prompt():
     """Exact and near-exact (character-level) copies; the gate's embedding check covers paraphrases."""
     suites = [(where, norm(text)) for where, text in suite_prompts()]
     assert len(suites) > 50
+    close = []  # every near-copy at once, so one run shows all the rows to rewrite
     for path in DATA:
         for line, prompt in prompt_texts(read_data_file(path)):
             mine = norm(prompt)
@@ -108,7 +109,9 @@ def test_no_training_prompt_copies_a_suite_prompt():
                 matcher = difflib.SequenceMatcher(None, mine, theirs, autojunk=False)
                 if matcher.real_quick_ratio() < 0.75 or matcher.quick_ratio() < 0.75:
                     continue
-                assert matcher.ratio() < 0.75, f"{path.name}:{line} is too close to {where}: {prompt!r}"
+                if (ratio := matcher.ratio()) >= 0.75:
+                    close.append(f"{path.name}:{line} is {ratio:.3f} to {where}: {prompt!r}")
+    assert not close, "training prompts too close to a suite prompt (limit 0.75):\n" + "\n".join(close)
 
 
 @pytest.mark.skipif(not (sibling_dir("truthfulqa") / "generation.jsonl").is_file(), reason="no local TruthfulQA copy")
