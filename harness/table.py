@@ -26,6 +26,20 @@ def fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
+def fmt_missed(value: float, rule: str) -> str:
+    """``value`` with enough digits (3 to 6) to show it misses the rule's bound: "0.52996", not
+    "0.530" against ">= 0.53", which reads as a pass."""
+    try:
+        bound = float(rule.split()[-1])
+    except (ValueError, IndexError):
+        return fmt(value)
+    for digits in range(3, 7):
+        shown = f"{value:.{digits}f}"
+        if float(shown) != bound:
+            break
+    return shown
+
+
 def run_table(run: RunResult) -> str:
     """Per suite: each threshold's metric, its value (and baseline), the rule and the verdict."""
     with_base = run.baseline is not None

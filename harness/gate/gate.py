@@ -103,6 +103,8 @@ def compare_table(candidate: RunResult, baseline: RunResult | None) -> str:
 
 def failures(candidate: RunResult) -> list[str]:
     """One line per case that could not be scored, failing threshold, regression or critical case."""
+    from harness.table import fmt_missed
+
     out = []
     for suite in candidate.suites.values():
         if suite.skipped:
@@ -111,7 +113,7 @@ def failures(candidate: RunResult) -> list[str]:
             for error in case.errors:
                 out.append(f"{suite.path}:{case.line}: case {case.case_id} could not be scored: {error}")
         for t in suite.thresholds:
-            value = "no value" if t.value is None else f"{t.value:.3f}"
+            value = "no value" if t.value is None else fmt_missed(t.value, t.rule)
             if not t.holds:
                 out.append(f"{suite.path}:{t.line}: {t.rule} does not hold ({value})")
             elif t.regressed:

@@ -49,3 +49,13 @@ def test_runs_that_could_not_be_stored_carry_the_reason(monkeypatch, tmp_path):
                     "thresholds:\n  - {metric: pass_rate, min: 0.5}\n")
     runs, base = ev.evaluate_many([load_suite(path)], [ev.ModelSpec(None, "a")], ev.ModelSpec(None, None), progress=False)
     assert runs[0].passed and runs[0].stored_id is None and "damaged" in runs[0].store_error
+
+
+def test_a_value_just_below_its_floor_is_shown_with_the_digits_that_miss_it():
+    # The demo's exp24: similarity 0.529956... against ">= 0.53" printed as "(0.530)", which reads as a pass.
+    from harness.table import fmt_missed
+
+    assert fmt_missed(0.529956505, "similarity >= 0.53") == "0.52996"
+    assert fmt_missed(0.4, "pass_rate >= 0.5") == "0.400"
+    assert fmt_missed(0.1004, "refusal_rate@benign <= 0.1") == "0.1004"
+    assert fmt_missed(0.25, "a rule without a number") == "0.250"
