@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.results import CaseResult, RunResult
+from harness.results import CaseResult, RunResult, ThresholdResult
 
 
 def render(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -40,6 +40,11 @@ def fmt_missed(value: float, rule: str) -> str:
     return shown
 
 
+def fmt_result(t: ThresholdResult) -> str:
+    """A threshold's value as the tables show it: a failing one with the digits that show the miss."""
+    return fmt(t.value) if t.value is None or t.holds else fmt_missed(t.value, t.rule)
+
+
 def run_table(run: RunResult) -> str:
     """Per suite: each threshold's metric, its value (and baseline), the rule and the verdict."""
     with_base = run.baseline is not None
@@ -54,7 +59,7 @@ def run_table(run: RunResult) -> str:
             if t.decision.startswith("not evaluated"):
                 verdict = "not evaluated (allowed)" if t.holds else "NOT EVALUATED"
             rule = t.rule.split(" ", 1)[1]
-            rows.append([suite.name, t.key, *([fmt(t.baseline)] if with_base else []), fmt(t.value), rule, verdict])
+            rows.append([suite.name, t.key, *([fmt(t.baseline)] if with_base else []), fmt_result(t), rule, verdict])
         critical = [c.case_id for c in suite.cases.values() if c.critical and not c.passed]
         if critical:
             rows.append([suite.name, "critical cases", *([""] if with_base else []), f"{len(critical)} failed", ", ".join(critical)[:60], "FAIL"])

@@ -80,7 +80,7 @@ def applied_check(model: str | None, adapter: str, *, batch_size: int = 8) -> tu
 
 def compare_table(candidate: RunResult, baseline: RunResult | None) -> str:
     """suite, metric, base, adapter, delta, threshold, pass — one row per threshold."""
-    from harness.table import fmt, render
+    from harness.table import fmt, fmt_result, render
 
     rows = []
     for suite in candidate.suites.values():
@@ -93,7 +93,7 @@ def compare_table(candidate: RunResult, baseline: RunResult | None) -> str:
             worse = "drop" if t.higher_is_better else "rise"  # which way a regression goes
             bound = "" if t.drop_upper is None else f", {worse} bound {t.drop_upper:+.3f}"
             rule = t.rule.split(" ", 1)[1] + (f" (max {worse} {t.max_regression:g}{bound})" if baseline else "")
-            rows.append([suite.name, t.key, fmt(t.baseline), fmt(t.value), delta, rule, verdict])
+            rows.append([suite.name, t.key, fmt(t.baseline), fmt_result(t), delta, rule, verdict])
         critical = [c.case_id for c in suite.cases.values() if c.critical and not c.passed]
         if critical:
             shown = ", ".join(critical)[:50]
@@ -103,7 +103,7 @@ def compare_table(candidate: RunResult, baseline: RunResult | None) -> str:
 
 def failures(candidate: RunResult) -> list[str]:
     """One line per case that could not be scored, failing threshold, regression or critical case."""
-    from harness.table import fmt_missed
+    from harness.table import fmt_result
 
     out = []
     for suite in candidate.suites.values():
@@ -113,7 +113,7 @@ def failures(candidate: RunResult) -> list[str]:
             for error in case.errors:
                 out.append(f"{suite.path}:{case.line}: case {case.case_id} could not be scored: {error}")
         for t in suite.thresholds:
-            value = "no value" if t.value is None else fmt_missed(t.value, t.rule)
+            value = "no value" if t.value is None else fmt_result(t)
             if not t.holds:
                 out.append(f"{suite.path}:{t.line}: {t.rule} does not hold ({value})")
             elif t.regressed:

@@ -59,3 +59,16 @@ def test_a_value_just_below_its_floor_is_shown_with_the_digits_that_miss_it():
     assert fmt_missed(0.4, "pass_rate >= 0.5") == "0.400"
     assert fmt_missed(0.1004, "refusal_rate@benign <= 0.1") == "0.1004"
     assert fmt_missed(0.25, "a rule without a number") == "0.250"
+
+
+def test_tables_show_a_failing_value_with_the_digits_that_miss_and_a_passing_one_as_before():
+    from harness.results import ThresholdResult
+    from harness.table import fmt_result
+
+    def result(value, holds):
+        return ThresholdResult(key="similarity", rule="similarity >= 0.53", line=1, value=value, n_cases=39,
+                               holds=holds, higher_is_better=True, max_regression=0.04)
+
+    assert fmt_result(result(0.529956505, False)) == "0.52996"
+    assert fmt_result(result(0.530004, True)) == "0.530"
+    assert fmt_result(result(None, False)) == "—"
