@@ -22,7 +22,7 @@ from harness.evaluate import ModelSpec, baseline_spec, evaluate
 from harness.loader import load_suite, suite_allowed_missing
 from harness.results import CaseResult, RunResult, SuiteResult, ThresholdResult
 from harness.schema import Case, Suite, Threshold
-from harness.table import case_report
+from harness.table import case_report, fmt_result
 
 STATE = pytest.StashKey["_State"]()
 pytest_plugins = ["harness.report_plugin"]
@@ -225,7 +225,7 @@ def _threshold_report(res: ThresholdResult, suite: SuiteResult, th: Threshold) -
         return f"{res.rule}: no case{' tagged ' + th.tag if th.tag else ''} produced metric '{th.metric}'"
     shown = suite.failing_cases(th.tag)
     over = f"{res.n_cases} cases" + (f" tagged '{th.tag}'" if th.tag else "")
-    return f"{res.key} = {res.value:.3f}, needs {res.rule.split(' ', 1)[1]} (over {over}); failing cases: {shown or 'none'}"
+    return f"{res.key} = {fmt_result(res)}, needs {res.rule.split(' ', 1)[1]} (over {over}); failing cases: {shown or 'none'}"
 
 
 class _State:

@@ -8,6 +8,7 @@ from harness.metrics import case_metrics, paired_values, regression_evidence, sp
 from harness.report.significance import BootstrapCI, McNemar, paired_test
 from harness.results import CaseResult, RunResult, SuiteResult, ThresholdResult
 from harness.stats import CONFIDENCE
+from harness.table import fmt_result
 
 # Display order of case statuses: what a reviewer must see first comes first.
 STATUS_ORDER = ("regression", "improvement", "new", "unchanged", "removed")
@@ -190,7 +191,7 @@ def _reasons(view: SuiteView) -> list[Reason]:
     reasons = []
     for t, base_value, regressed in view.thresholds:
         if not t.holds:
-            shown = "no case produced this metric" if t.value is None else f"got {t.value:.3f}"
+            shown = "no case produced this metric" if t.value is None else f"got {fmt_result(t)}"
             reasons.append(Reason(view.name, view.path, "threshold", f"threshold {t.rule} fails: {shown} over {t.n_cases} cases"))
         if regressed:
             reasons.append(Reason(view.name, view.path, "regression",
