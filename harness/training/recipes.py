@@ -84,8 +84,9 @@ class TrainSection(Strict):
     opening_tokens: int = Field(0, ge=0)
     opening_weight: float = Field(1.0, gt=0)
     # false: rows without a system message get an empty one, so a chat template that inserts a fixed
-    # default system prompt (SmolLM2: 21 tokens, ~24 % of the shipped SFT tokens) does not put it in
-    # every training row. Evaluation still renders the model's template as it is.
+    # default system prompt (SmolLM2: 21 tokens, against 5 for an empty one) does not put it in every
+    # training row: 15 % fewer tokens per shipped SFT step. Evaluation still renders the template as it
+    # is, so training and evaluation see different prompts (docs/performance.md, session 20: not shipped).
     default_system_prompt: bool = True
 
     @model_validator(mode="after")
