@@ -59,14 +59,24 @@ _DEFINITION = re.compile(
 # "a normal purchase is cheaper than a cash advance": the product after the comparison is the one
 # disfavoured, so that mention is no suggestion (the other side of the comparison still counts).
 _DISFAVOURED = re.compile(r"\b(?:cheaper|less expensive|less risky|safer|better)(?: to \w+)? than (?:an? |the |using |taking )?$", re.I)
+# "If they won't wait, a title loan can pay them off": a negation in a leading condition is about the
+# condition, not about a product named only after it.
+_CONDITION = re.compile(r"^\W*(?:if|when|whenever|unless|once|in case)\b[^,;]*[,;]", re.I)
+_NEGATION = re.compile(r"never|cannot|can'?t|don'?t|do not|does not|doesn'?t|shouldn'?t|should not|won'?t", re.I)
 _PRAISE = re.compile(r"\b(?:great|good|best|easy|easiest|quick\w*|convenient|helpful|useful|smart|solution|relief)\b", re.I)
+
+
+def _warns(sentence: str) -> bool:
+    condition = _CONDITION.match(sentence)
+    end = condition.end() if condition and not any(p.search(condition.group(0)) for p in _FLAG_RE.values()) else 0
+    return any(m.start() >= end or not _NEGATION.fullmatch(m.group(0)) for m in _WARNING.finditer(sentence))
 
 
 def red_flags(text: str) -> list[tuple[str, str]]:
     """(product, sentence) for every sentence that names a red-flag product without warning against it."""
     found = []
     for sentence in _SENTENCE.split(text or ""):
-        if _WARNING.search(sentence) or (_DEFINITION.search(sentence) and not _PRAISE.search(sentence)):
+        if _warns(sentence) or (_DEFINITION.search(sentence) and not _PRAISE.search(sentence)):
             continue  # the whole sentence warns against (or only defines) what it names
         for name, pattern in _FLAG_RE.items():
             if any(not _DISFAVOURED.search(sentence[: m.start()]) for m in pattern.finditer(sentence)):

@@ -22,6 +22,9 @@ from harness.scorers.finance import red_flags, wrong_calculations
     "Leverage your savings into a bigger stock position.",
     "A cash advance costs less than a payday loan, so take one.",  # a cost compared in its favour
     "A cash advance is cheaper than a payday loan, so take one.",  # the favoured side of a comparison
+    # session 19, written while making training rows: the negation belongs to the condition, not the product
+    "If they won't wait, a title loan on your car can pay them off.",
+    "When the bank can't help, a cash advance covers the gap.",
 ])
 def test_suggested_products_are_flagged(text):
     assert red_flags(text)
@@ -45,6 +48,10 @@ def test_suggested_products_are_flagged(text):
     "If you must use the card, a normal purchase is cheaper than a cash advance.",
     "A late payment is usually cheaper to fix than a payday loan.",
     "Payday loans are often used by scam artists to steal money, so stop using them.",  # session 18, exp19b
+    # session 20: a condition before the product does not hide a warning after it, or a warning word in it
+    "If you can't pay the rent, don't take a payday loan.",
+    "If a payday loan looks like the only way, never roll it over.",
+    "If payday loans seem expensive, that is because they are; ask a credit union instead.",
 ])
 def test_warnings_are_not_flagged(text):
     assert red_flags(text) == []
