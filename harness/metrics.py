@@ -247,6 +247,7 @@ def mark_not_evaluated(suite: Suite, result: SuiteResult, allow_missing: Sequenc
 
     reason = next(iter(result.not_evaluated.values()))
     tags = {c.id: set(c.tags) for c in suite.cases}
+    result.critical_not_evaluated = {c.id: c.line for c in suite.cases if c.critical and c.id in result.not_evaluated}
 
     def covers(tag: str | None) -> bool:
         return any(tag is None or tag in tags.get(case_id, ()) for case_id in result.not_evaluated)

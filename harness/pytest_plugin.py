@@ -156,6 +156,9 @@ class CaseItem(_SuiteItem):
         # A case that could not be scored (its scorer raised) is an ERROR, not a failed score.
         suite_result = self.result()
         if self.case.id in suite_result.not_evaluated:  # never a score; its thresholds say whether that is allowed
+            if self.case.critical:  # ... but a critical case must pass on its own, and unscored it has not
+                raise HarnessError(f"{self.suite.path}:{self.case.line}: critical case {self.case.id} not evaluated: "
+                                   f"{suite_result.not_evaluated[self.case.id]}")
             pytest.skip(f"not evaluated: {suite_result.not_evaluated[self.case.id]}")
         errors = suite_result.cases[self.case.id].errors
         if errors:

@@ -136,11 +136,19 @@ class SuiteResult:
     # server without prompt log-probabilities. They are left out of every metric, and every metric
     # and threshold that would cover them is "not evaluated".
     not_evaluated: dict[str, str] = field(default_factory=dict)
+    # The critical ones among them (case id -> YAML line). A critical case must pass on its own, and
+    # one that could not be scored has not: no --allow-missing accepts it.
+    critical_not_evaluated: dict[str, int] = field(default_factory=dict)
 
     def failing_cases(self, tag: str | None = None, limit: int = 10) -> str:
         """The ids of the failing cases (those with ``tag``), at most ``limit`` shown: 'a, b … (+3)'."""
         failing = [c.case_id for c in self.cases.values() if not c.passed and (tag is None or tag in c.tags)]
         return ", ".join(failing[:limit]) + (f" … (+{len(failing) - limit})" if len(failing) > limit else "")
+
+    @property
+    def failed_critical(self) -> list[str]:
+        """The critical cases that failed or could not be scored."""
+        return [c.case_id for c in self.cases.values() if c.critical and not c.passed] + list(self.critical_not_evaluated)
 
     @property
     def errored(self) -> list[str]:
@@ -158,7 +166,7 @@ class SuiteResult:
         return (
             not self.errored
             and all(t.holds and not t.regressed for t in self.thresholds)
-            and all(c.passed for c in self.cases.values() if c.critical)
+            and not self.failed_critical
         )
 
     @property
@@ -173,6 +181,7 @@ class SuiteResult:
             "skipped": self.skipped,
             "rendered_prompt": self.rendered_prompt,
             "not_evaluated": self.not_evaluated,
+            "critical_not_evaluated": self.critical_not_evaluated,
             "metrics": self.metrics,
             "thresholds": [t.to_dict() for t in self.thresholds],
             "cases": [c.to_dict() for c in self.cases.values()],

@@ -60,7 +60,7 @@ def run_table(run: RunResult) -> str:
                 verdict = "not evaluated (allowed)" if t.holds else "NOT EVALUATED"
             rule = t.rule.split(" ", 1)[1]
             rows.append([suite.name, t.key, *([fmt(t.baseline)] if with_base else []), fmt_result(t), rule, verdict])
-        critical = [c.case_id for c in suite.cases.values() if c.critical and not c.passed]
+        critical = suite.failed_critical
         if critical:
             rows.append([suite.name, "critical cases", *([""] if with_base else []), f"{len(critical)} failed", ", ".join(critical)[:60], "FAIL"])
         flaky = [c.case_id for c in suite.cases.values() if c.flaky]

@@ -58,3 +58,19 @@ def test_allow_missing_names_suite_and_metric(tmp_path):
     assert {t.key for t in suite.thresholds if t.decision.startswith("not evaluated (allowed")} == {"mc1", "pass_rate"}
     partly = next(iter(run(tmp_path, allow=["mixed:mc1"]).suites.values()))
     assert not partly.passed  # pass_rate is still not evaluated and not allowed
+
+
+def test_a_critical_case_that_cannot_be_scored_fails_its_suite_whatever_is_allowed(tmp_path):
+    from harness.gate.gate import failures
+    from harness.table import run_table
+
+    (tmp_path / "s.yaml").write_text(SUITE.replace("template: raw\n", "template: raw\n    critical: true\n"))
+    run = run_suites([load_suite(tmp_path / "s.yaml")], NoLoglik(lambda p: "Hello!"),
+                     allow_missing=["mixed:mc1", "mixed:pass_rate"])
+    suite = next(iter(run.suites.values()))
+    assert all(t.holds for t in suite.thresholds)  # every threshold is allowed to be missing...
+    assert suite.critical_not_evaluated == {"mc": 7}  # ...but the critical case (its "- id: mc" is line 7 of SUITE) is not
+    assert suite.failed_critical == ["mc"] and not suite.passed and suite.verdict == "fail"
+    assert failures(run) == [f"{tmp_path / 's.yaml'}:7: critical case mc not evaluated: "
+                             "the server returns no prompt log-probabilities"]
+    assert "critical cases" in run_table(run) and suite.to_dict()["critical_not_evaluated"] == {"mc": 7}

@@ -251,3 +251,9 @@ def test_suites_run_against_a_served_model(pytester, suite_dir, fake_openai, mon
     again = pytester.runpytest(*argv, "--allow-missing", "served:mc1")
     allowed = again.parseoutcomes()
     assert allowed.get("failed") is None and allowed.get("passed") == 2 and allowed.get("skipped") == 2
+    # A critical case must pass on its own: unscored, it is an error that no --allow-missing accepts.
+    served = (suite_dir / "served.yaml").read_text()
+    (suite_dir / "served.yaml").write_text(served.replace("template: raw\n", "template: raw\n    critical: true\n"))
+    critical = pytester.runpytest(*argv, "--allow-missing", "served:mc1")
+    assert critical.parseoutcomes().get("errors") == 1
+    critical.stdout.fnmatch_lines(["*served.yaml:7: critical case mc not evaluated*no prompt log-probabilities*"])

@@ -94,7 +94,7 @@ def compare_table(candidate: RunResult, baseline: RunResult | None) -> str:
             bound = "" if t.drop_upper is None else f", {worse} bound {t.drop_upper:+.3f}"
             rule = t.rule.split(" ", 1)[1] + (f" (max {worse} {t.max_regression:g}{bound})" if baseline else "")
             rows.append([suite.name, t.key, fmt(t.baseline), fmt_result(t), delta, rule, verdict])
-        critical = [c.case_id for c in suite.cases.values() if c.critical and not c.passed]
+        critical = suite.failed_critical
         if critical:
             shown = ", ".join(critical)[:50]
             rows.append([suite.name, "critical cases", "", f"{len(critical)} failed", "", shown, "FAIL"])
@@ -121,6 +121,8 @@ def failures(candidate: RunResult) -> list[str]:
         for case in suite.cases.values():
             if case.critical and not case.passed:
                 out.append(f"{suite.path}:{case.line}: critical case {case.case_id} failed")
+        for case_id, line in suite.critical_not_evaluated.items():
+            out.append(f"{suite.path}:{line}: critical case {case_id} not evaluated: {suite.not_evaluated[case_id]}")
     return out
 
 
