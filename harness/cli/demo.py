@@ -21,7 +21,8 @@ from harness.errors import HarnessError
 
 SFT_RECIPE = "training/recipes/sft.yaml"
 DPO_RECIPE = "training/recipes/demo_dpo.yaml"
-DEMO_BATCH = 128  # evaluation batch size; see --batch-size
+DEMO_BATCH = 128  # evaluation batch size on the embedded model; see --batch-size
+OTHER_BATCH = 32  # on any other base model: the backend's default (128 rows of a larger model's KV cache may not fit)
 
 
 @dataclass
@@ -69,8 +70,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     # 128: every finance, politeness and refusal prompt in one generation batch, TruthfulQA's 408 in 4. On the
     # embedded model all four suites ran in 156 s instead of 191 s at the backend's 32, every output identical,
     # peak 2.2 instead of 1.5 GiB (the gate's process, 3.1 GiB, is now the demo's largest; docs/performance.md).
-    p.add_argument("--batch-size", type=int, default=DEMO_BATCH,
-                   help=f"evaluation batch size (default: {DEMO_BATCH}, sized for the embedded 135M model)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help=f"evaluation batch size (default: {DEMO_BATCH} on the embedded 135M model, {OTHER_BATCH} "
+                   "on the base model another recipe names)")
     p.add_argument("--strict", action="store_true", help="exit 1 when the gate rejects the adapter (default: 0 once "
                    "the loop has run; a rejection is a result the demo reports, not an error)")
     p.set_defaults(func=cmd_demo)
@@ -91,8 +93,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"warning: leaving out {suite.path}: {suite.skip_reason}", file=sys.stderr)
         else:
             suites.append(suite)
+    sft_recipe, dpo_recipe = available_data(load_recipe(args.sft_recipe)), available_data(load_recipe(args.dpo_recipe))
+    model = base_model_of(sft_recipe, dpo_recipe)
+    batch_size = args.batch_size or default_batch_size(model)
     base = stages.run("1/5 suites on the base model", evaluate_base,
-                      [str(s.path) for s in suites], args.batch_size)
+                      [str(s.path) for s in suites], batch_size, model)
     base.write_json(work / "base-results.json")
     print(run_table(base))
 
@@ -100,7 +105,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.retrain:
         for d in (sft_dir, dpo_dir):
             shutil.rmtree(d, ignore_errors=True)
-    sft_recipe, dpo_recipe = available_data(load_recipe(args.sft_recipe)), available_data(load_recipe(args.dpo_recipe))
     if not _finished(sft_dir):
         stages.run("2/5 SFT (LoRA)", train_adapter, sft_recipe, sft_dir, overwrite=True)
     else:
@@ -113,7 +117,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     gate = stages.run("4/5 gate: adapter vs base", gate_adapter, str(dpo_dir), baseline="base",
                       suites=[str(s.path) for s in suites], training=_data_files(sft_recipe, dpo_recipe),
-                      registry_dir=args.registry, batch_size=args.batch_size)
+                      registry_dir=args.registry, batch_size=batch_size, model=model)
     gate.candidate.write_json(work / "adapter-results.json")
     report = stages.run("5/5 before/after report", _report, work, gate.candidate.stored_id)
 
@@ -129,12 +133,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0 if gate.accepted or not args.strict else 1
 
 
-def evaluate_base(suite_paths: list[str], batch_size: int) -> Any:
+def base_model_of(sft: Any, dpo: Any) -> str | None:
+    """The base model both recipes train on (None: the embedded one): stage 1 and the gate evaluate it."""
+    if sft.base_model != dpo.base_model:
+        raise HarnessError(f"the SFT recipe trains on base_model {sft.base_model!r} and the DPO recipe on "
+                           f"{dpo.base_model!r}; the DPO stage continues the SFT adapter, so they must be the same")
+    return None if sft.base_model == "embedded" else sft.base_model
+
+
+def default_batch_size(model: str | None) -> int:
+    return DEMO_BATCH if model is None else OTHER_BATCH
+
+
+def evaluate_base(suite_paths: list[str], batch_size: int, model: str | None = None) -> Any:
     """Stage 1: the suites on the base model, stored in the run store (the gate's baseline)."""
     from harness.evaluate import ModelSpec, evaluate
     from harness.loader import load_suites
 
-    return evaluate(load_suites(suite_paths), ModelSpec(None), batch_size=batch_size)[0]
+    return evaluate(load_suites(suite_paths), ModelSpec(model), batch_size=batch_size)[0]
 
 
 def train_adapter(recipe: Any, out: Path, **kwargs: Any) -> None:
