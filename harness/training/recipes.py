@@ -15,6 +15,12 @@ A recipe (``training/recipes/*.yaml``)::
     reward: {heldout_fraction: 0.2}   # method: reward only (a scalar reward model on preference pairs)
     init_adapter: ../../runs/demo/sft   # optional: continue training this adapter (SFT → DPO)
 
+A recipe can also be the changes it makes to another (``harness.training.extends``)::
+
+    extends: ../sft.yaml        # that recipe, with these keys over it
+    name: sft-seed1
+    seed: 1
+
 Every mapping is strict (unknown keys are errors with a did-you-mean hint) and errors read
 ``file:line: field: message``.
 """
@@ -296,6 +302,9 @@ def load_recipe(path: str | Path) -> Recipe:
     data, lines = read_yaml(path)  # file:line errors for unreadable files and bad YAML
     if not isinstance(data, dict):
         raise SuiteError(path, 1, None, "a recipe is a mapping with at least 'method' and 'data'")
+    from harness.training.extends import extended
+
+    data = extended(data, path, lines)  # `extends: other.yaml`: this file's keys over that recipe's
     try:
         recipe = Recipe.model_validate(data)
     except ValidationError as exc:

@@ -144,3 +144,36 @@ def test_infinite_or_nan_settings_are_refused_with_their_line(tmp_path):
     assert ":8: train.epochs: Input should be a finite number" in message
     message = error_of(tmp_path, SFT.replace("max_steps: 3,", "learning_rate: .nan,"))
     assert ":8: train.learning_rate: Input should be a finite number" in message
+
+
+def test_a_recipe_extends_another_key_by_key(tmp_path):
+    (tmp_path / "shipped").mkdir()
+    (tmp_path / "shipped" / "data").mkdir()
+    (tmp_path / "shipped" / "sft.yaml").write_text(
+        "name: sft\nmethod: sft\nseed: 0\ndata: [data/a.jsonl, truthfulqa-train]\n"
+        "lora: {r: 8, alpha: 16}\ntrain: {learning_rate: 1.0e-3, epochs: 3}\n")
+    (tmp_path / "shipped" / "dpo.yaml").write_text("method: dpo\ndata: [data/b.jsonl]\ninit_adapter: ../runs/sft\n")
+    (tmp_path / "exp").mkdir()
+    (tmp_path / "exp" / "seed1.yaml").write_text("extends: ../shipped/sft.yaml\nname: seed1\nseed: 1\ntrain: {epochs: 2}\n")
+    (tmp_path / "exp" / "again.yaml").write_text("extends: seed1.yaml\nlora: {r: 4}\n")
+    r = load_recipe(tmp_path / "exp" / "seed1.yaml")
+    assert (r.name, r.seed, r.train.epochs, r.train.learning_rate) == ("seed1", 1, 2, 1.0e-3)  # train merged key by key
+    assert r.data == ["../shipped/data/a.jsonl", "truthfulqa-train"]  # the same file as before, seen from exp/
+    assert r.resolve(r.data[0]).resolve() == (tmp_path / "shipped" / "data" / "a.jsonl").resolve()
+    (tmp_path / "exp" / "dpo.yaml").write_text("extends: ../shipped/dpo.yaml\nseed: 2\n")
+    dpo = load_recipe(tmp_path / "exp" / "dpo.yaml")
+    assert (dpo.method, dpo.seed, dpo.init_adapter) == ("dpo", 2, "../runs/sft")  # shipped/../runs == exp/../runs
+    again = load_recipe(tmp_path / "exp" / "again.yaml")  # a chain: again -> seed1 -> sft
+    assert (again.name, again.seed, again.lora.r, again.lora.alpha) == ("seed1", 1, 4, 16)
+
+
+@pytest.mark.parametrize("body, message", [
+    ("extends: missing.yaml\n", "no recipe at"),
+    ("extends: [a, b]\n", "give the path of the recipe"),
+    ("extends: me.yaml\n", "a cycle"),
+])
+def test_bad_extends_is_a_located_error(tmp_path, body, message):
+    (tmp_path / "me.yaml").write_text("name: me\n" + body)
+    with pytest.raises(SuiteError, match=message) as info:
+        load_recipe(tmp_path / "me.yaml")
+    assert info.value.line == 2 and info.value.field == "extends"

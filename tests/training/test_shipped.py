@@ -143,3 +143,14 @@ def test_money_answers_teach_none_of_the_faults_the_gate_rejects():
         for row in read_data_file(path).rows:
             answer = (row.get("completion") or row["chosen"])[-1]["content"]  # rows come normalised to chat form
             assert not red_flags(answer) and not wrong_calculations(answer), (path.name, answer)
+
+
+def test_every_experiment_recipe_is_valid_and_its_data_files_are_here():
+    """The experiment recipes are the record of issue 23's runs: each must still load and re-run."""
+    never_committed = {("sft_exp3.yaml", "../../data/finance_redflag_sft.jsonl")}  # said in its header
+    missing = []
+    for path in sorted((ROOT / "training" / "recipes" / "experiments").glob("*.yaml")):
+        recipe = load_recipe(path)
+        missing += [(path.name, shown) for shown, source, _ in recipe.data_items()
+                    if source is None and not recipe.resolve(shown).is_file()]
+    assert set(missing) == never_committed
