@@ -361,7 +361,7 @@ def test_resume_skips_a_half_written_checkpoint(tmp_path):  # row 5, on the file
     import torch
     from safetensors.torch import save_file
 
-    from harness.training.run import _prepare_checkpoints
+    from harness.training.checkpoints import prepare_checkpoints
 
     ckpt = tmp_path / "ckpts"
     for step in (1, 2):
@@ -375,7 +375,7 @@ def test_resume_skips_a_half_written_checkpoint(tmp_path):  # row 5, on the file
     weights.write_bytes(weights.read_bytes()[:100])  # killed while writing the weights
     (ckpt / "checkpoint-2" / "trainer_state.json").unlink()  # ... so the state, written last, never came
     complete = {p.name: sha(p) for p in (ckpt / "checkpoint-1").iterdir()}
-    assert _prepare_checkpoints(ckpt, stamp, resume=True) == str(ckpt / "checkpoint-1")
+    assert prepare_checkpoints(ckpt, stamp, resume=True) == str(ckpt / "checkpoint-1")
     assert {p.name: sha(p) for p in (ckpt / "checkpoint-1").iterdir()} == complete
     assert not (ckpt / "checkpoint-2").exists()
 

@@ -21,8 +21,11 @@ from harness.yaml_safe import read_yaml
 _SECTIONS = ("lora", "train", "dpo", "reward")
 
 
-def extended(data: dict[str, Any], path: Path, lines: dict, seen: frozenset[Path] = frozenset()) -> dict[str, Any]:
-    """``data`` (read from ``path``) merged over the recipe its ``extends`` names, if it names one."""
+def extended(data: dict[str, Any], path: Path, lines: dict, sources: tuple[str, ...] = (),
+             seen: frozenset[Path] = frozenset()) -> dict[str, Any]:
+    """``data`` (read from ``path``) merged over the recipe its ``extends`` names, if it names one.
+
+    ``sources``: data entries that name a data source, not a file (they are not paths to rebase)."""
     if "extends" not in data:
         return data
     data = dict(data)
@@ -39,7 +42,7 @@ def extended(data: dict[str, Any], path: Path, lines: dict, seen: frozenset[Path
     base, base_lines = read_yaml(base_path)
     if not isinstance(base, dict):
         raise SuiteError(base_path, 1, None, "a recipe is a mapping with at least 'method' and 'data'")
-    base = _rebased(extended(base, base_path, base_lines, seen), base_path.parent, path.parent)
+    base = _rebased(extended(base, base_path, base_lines, sources, seen), base_path.parent, path.parent, sources)
     merged = dict(base)
     for key, value in data.items():
         if key in _SECTIONS and isinstance(value, dict) and isinstance(base.get(key), dict):
@@ -49,12 +52,11 @@ def extended(data: dict[str, Any], path: Path, lines: dict, seen: frozenset[Path
     return merged
 
 
-def _rebased(data: dict[str, Any], src: Path, dst: Path) -> dict[str, Any]:
+def _rebased(data: dict[str, Any], src: Path, dst: Path, sources: tuple[str, ...]) -> dict[str, Any]:
     """The relative paths of a recipe in ``src``, rewritten to mean the same from ``dst``."""
-    from harness.training.recipes import SOURCES
 
     def move(p: Any) -> Any:
-        if not isinstance(p, str) or p in SOURCES or Path(p).expanduser().is_absolute():
+        if not isinstance(p, str) or p in sources or Path(p).expanduser().is_absolute():
             return p
         return os.path.relpath(src / p, dst)
 

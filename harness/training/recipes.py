@@ -35,6 +35,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, 
 from harness.device import default_device
 from harness.errors import SuiteError, did_you_mean
 from harness.paths import resolve_from
+from harness.training.extends import extended
 from harness.yaml_safe import read_yaml
 
 DEFAULT_LR = {"sft": 2e-4, "dpo": 5e-5, "reward": 2e-4}  # LoRA-typical; DPO moves a policy that is already close
@@ -302,9 +303,7 @@ def load_recipe(path: str | Path) -> Recipe:
     data, lines = read_yaml(path)  # file:line errors for unreadable files and bad YAML
     if not isinstance(data, dict):
         raise SuiteError(path, 1, None, "a recipe is a mapping with at least 'method' and 'data'")
-    from harness.training.extends import extended
-
-    data = extended(data, path, lines)  # `extends: other.yaml`: this file's keys over that recipe's
+    data = extended(data, path, lines, SOURCES)  # `extends: other.yaml`: this file's keys over that recipe's
     try:
         recipe = Recipe.model_validate(data)
     except ValidationError as exc:

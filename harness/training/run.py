@@ -26,10 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.training.checkpoints import last_complete, prepare_checkpoints
 from harness.training.recipes import Recipe
 from harness.training_data import DataError, DataFile, read_data_file
-
-RECIPE_STAMP = "harness-recipe.json"  # in the checkpoint dir: what the checkpoints were made from
 
 
 @dataclass
@@ -134,10 +133,10 @@ def train(
     from harness.backends import shard
 
     # under `accelerate launch` (DDP) the first process owns the files; the others wait for it
-    resume_from = _prepare_checkpoints(ckpt, stamp, resume) if shard.is_main() else None
+    resume_from = prepare_checkpoints(ckpt, stamp, resume) if shard.is_main() else None
     shard.barrier()
     if not shard.is_main():
-        resume_from = _last_complete(ckpt) if resume else None
+        resume_from = last_complete(ckpt) if resume else None
 
     from harness.training import trainers
 
@@ -238,64 +237,6 @@ def _stamp(recipe: Recipe, files: list[DataFile], init: Path | None, max_steps: 
         "init_adapter_sha256": _file_sha(init / "adapter_model.safetensors") if init else None,
         "max_steps": max_steps,
     }
-
-
-def _prepare_checkpoints(ckpt: Path, stamp: dict[str, Any], resume: bool) -> str | None:
-    """The checkpoint to resume from (None: a fresh start); refuses to mix runs."""
-    existing = sorted(ckpt.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1])) if ckpt.is_dir() else []
-    stamp_file = ckpt / RECIPE_STAMP
-    if existing and not resume:
-        raise HarnessError(
-            f"{ckpt} holds checkpoints of an interrupted run (last: {existing[-1].name}); "
-            "pass --resume to continue it, or delete that folder to start over"
-        )
-    if resume and existing:
-        complete = [c for c in existing if _complete_checkpoint(c)]
-        for partial in (c for c in existing if c not in complete):
-            # a kill while saving: the Trainer would resume from it and crash, or rotate a complete one away
-            print(f"note: {partial} is incomplete (the run was stopped while saving it); skipping and removing it",
-                  file=sys.stderr)
-            shutil.rmtree(partial, ignore_errors=True)
-        existing = complete
-    if resume and existing:
-        try:
-            previous = json.loads(stamp_file.read_text())
-        except (OSError, ValueError):
-            previous = None
-        if previous != stamp:
-            raise HarnessError(
-                f"cannot --resume: the checkpoints in {ckpt} were made from a different recipe, data, "
-                "init adapter or --max-steps; restore those, or delete the folder to start over"
-            )
-        return str(existing[-1])
-    if resume:
-        print(f"note: no checkpoint in {ckpt}; starting from the beginning", file=sys.stderr)
-    shutil.rmtree(ckpt, ignore_errors=True)
-    ckpt.mkdir(parents=True)
-    stamp_file.write_text(json.dumps(stamp, indent=2), encoding="utf-8")
-    return None
-
-
-def _last_complete(ckpt: Path) -> str | None:
-    """The newest complete checkpoint (what the first process resumes from), None without one."""
-    found = [c for c in ckpt.glob("checkpoint-*") if _complete_checkpoint(c)] if ckpt.is_dir() else []
-    return str(max(found, key=lambda p: int(p.name.split("-")[-1]))) if found else None
-
-
-def _complete_checkpoint(folder: Path) -> bool:
-    """Saved to the end: the Trainer writes trainer_state.json last, after the weights and optimizer."""
-    try:
-        state = json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
-        weights = next(folder.glob("*.safetensors"), None)
-        if not isinstance(state, dict) or "global_step" not in state or weights is None:
-            return False
-        from safetensors import safe_open
-
-        with safe_open(str(weights), framework="pt"):
-            pass  # a truncated file has a header that points past its end
-        return True
-    except Exception:  # noqa: BLE001 - unreadable in any way means incomplete
-        return False
 
 
 def _file_sha(path: Path) -> str:

@@ -125,9 +125,9 @@ def test_interrupted_run_leaves_nothing_at_out_and_resumes(data_dir, tiny_base):
     (partial / "trainer_state.json").unlink()
     complete_before = sorted((p.name, p.read_bytes()) for p in (checkpoints / "checkpoint-1").iterdir() if p.is_file())
 
-    from harness.training.run import _prepare_checkpoints
+    from harness.training.checkpoints import prepare_checkpoints
     stamp = json.loads((checkpoints / "harness-recipe.json").read_text())
-    assert _prepare_checkpoints(checkpoints, stamp, resume=True).endswith("checkpoint-1")
+    assert prepare_checkpoints(checkpoints, stamp, resume=True).endswith("checkpoint-1")
     assert not partial.exists()  # skipped and removed; the complete checkpoint is untouched
     assert sorted((p.name, p.read_bytes()) for p in (checkpoints / "checkpoint-1").iterdir()
                   if p.is_file()) == complete_before
