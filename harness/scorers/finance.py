@@ -38,9 +38,10 @@ _RED_FLAGS = {
     ),
 }
 _FLAG_RE = {name: re.compile(p, re.I) for name, p in _RED_FLAGS.items()}
+_NEGATIONS = r"never|cannot|can'?t|don'?t|do not|does not|doesn'?t|shouldn'?t|should not|won'?t"
 # A sentence naming a product and one of these warns against it rather than suggesting it.
 _WARNING = re.compile(
-    r"\b(?:avoid\w*|never|cannot|can'?t|don'?t|do not|does not|doesn'?t|shouldn'?t|should not|won'?t|not (?:a )?(?:good|wise|smart)|"
+    r"\b(?:avoid\w*|" + _NEGATIONS + r"|not (?:a )?(?:good|wise|smart)|"
     r"stay away|steer clear|instead of|rather than|last resort|trap\w*|cycle|predatory|expensive|costly|risky|"
     r"dangerous|high[- ](?:interest|fees?|costs?|apr|rates?)|fees?|apr|bad idea|warn\w*|careful|caution|"
     r"resist|skip|no need|unlike|stop using|scam\w*|fraud\w*|compared (?:to|with)|worse|harm\w*|hurt|debt spiral|not recommended|(?:better|best) not|"
@@ -62,7 +63,7 @@ _DISFAVOURED = re.compile(r"\b(?:cheaper|less expensive|less risky|safer|better)
 # "If they won't wait, a title loan can pay them off": a negation in a leading condition is about the
 # condition, not about a product named only after it.
 _CONDITION = re.compile(r"^\W*(?:if|when|whenever|unless|once|in case)\b[^,;]*[,;]", re.I)
-_NEGATION = re.compile(r"never|cannot|can'?t|don'?t|do not|does not|doesn'?t|shouldn'?t|should not|won'?t", re.I)
+_NEGATION = re.compile(_NEGATIONS, re.I)
 _PRAISE = re.compile(r"\b(?:great|good|best|easy|easiest|quick\w*|convenient|helpful|useful|smart|solution|relief)\b", re.I)
 
 
