@@ -199,6 +199,9 @@ def _reasons(view: SuiteView) -> list[Reason]:
     for case in view.cand.cases.values():
         if case.critical and not case.passed:
             reasons.append(Reason(view.name, view.path, "critical", f"critical case {case.case_id} fails"))
+    for case_id in view.cand.critical_not_evaluated:  # must pass on its own, so unscored is not passed
+        why = view.cand.not_evaluated.get(case_id, "no score")
+        reasons.append(Reason(view.name, view.path, "critical", f"critical case {case_id} not evaluated: {why}"))
     return reasons
 
 

@@ -51,6 +51,8 @@ def build_report(
         title = f"Release report: {candidate.identity.label()}"
     notes = comparability_notes(candidate, baseline, candidate_info, baseline_info) if baseline is not None else []
     notes += [note for run in (candidate, baseline) if run is not None for note in integrity_notes(run)]
+    notes += [note for run, who in ((candidate, "candidate"), (baseline, "baseline")) if run is not None
+              for note in unscored_notes(run, who)]
     return Report(candidate, baseline, suites, reasons, facts, title, notes)
 
 
@@ -64,6 +66,18 @@ def integrity_notes(run: RunResult) -> list[str]:
     return [f"{who}: integrity {details['integrity']} ({details.get('base_url', 'a server')}); it is identified by "
             + (f"the fingerprint {fingerprint!r} its user supplied" if fingerprint else "its served name only "
                "(no --fingerprint was given)")]
+
+
+def unscored_notes(run: RunResult, who: str) -> list[str]:
+    """Cases a run could not score (e.g. log-likelihood cases on a server without prompt log-probabilities):
+    left out of every metric, so the report says how many and why."""
+    notes = []
+    for path, suite in run.suites.items():
+        if suite.not_evaluated:
+            reasons = sorted(set(suite.not_evaluated.values()))
+            notes.append(f"{path}: {len(suite.not_evaluated)} case(s) not evaluated in the {who} run "
+                         f"({'; '.join(reasons[:2])}{' …' if len(reasons) > 2 else ''}); no metric counts them")
+    return notes
 
 
 def comparability_notes(candidate: RunResult, baseline: RunResult, candidate_info: RunInfo | None = None,

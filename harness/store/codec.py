@@ -82,7 +82,8 @@ def insert_run(conn: sa.Connection, run: RunResult, *, created_at: str, baseline
         suite_rows.append(dict(
             run_id=run_id, path=path, position=pos, name=suite.name, sha256=sha,
             generation=dumps(generation) if generation is not None else None, skipped=suite.skipped,
-            metrics=dumps(suite.metrics), verdict=suite.verdict, rendered_prompt=suite.rendered_prompt))
+            metrics=dumps(suite.metrics), verdict=suite.verdict, rendered_prompt=suite.rendered_prompt,
+            not_evaluated=dumps(suite.not_evaluated), critical_not_evaluated=dumps(suite.critical_not_evaluated)))
         threshold_rows += [dict(
             run_id=run_id, suite_path=path, position=i, key=th.key, rule=th.rule, line=th.line, value=_num(th.value),
             n_cases=th.n_cases, holds=bool(th.holds), higher_is_better=bool(th.higher_is_better),
@@ -130,8 +131,10 @@ def read_run(conn: sa.Connection, run_id: int) -> RunResult | None:
         scores.setdefault((s["suite_path"], s["case_id"]), []).append(CheckResult(s["check"], score))
     suites: dict[str, SuiteResult] = {}
     for s in rows_of(t.suites, "position"):
-        suites[s["path"]] = SuiteResult(s["name"], s["path"], metrics=json.loads(s["metrics"]), skipped=s["skipped"],
-                                        rendered_prompt=s["rendered_prompt"])
+        suites[s["path"]] = SuiteResult(
+            s["name"], s["path"], metrics=json.loads(s["metrics"]), skipped=s["skipped"],
+            rendered_prompt=s["rendered_prompt"], not_evaluated=json.loads(s["not_evaluated"] or "{}"),
+            critical_not_evaluated=json.loads(s["critical_not_evaluated"] or "{}"))  # NULL: a run before v6
     for th in rows_of(t.thresholds, "suite_path", "position"):
         suites[th["suite_path"]].thresholds.append(ThresholdResult(
             th["key"], th["rule"], th["line"], th["value"], th["n_cases"], bool(th["holds"]),

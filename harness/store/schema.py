@@ -1,7 +1,7 @@
 """The run store's tables, as SQLAlchemy Core sees them at the latest schema version.
 
 The tables are created and upgraded by the Alembic migrations in ``harness/store/migrations``
-(one revision per schema version: ``0001`` … ``0005``), never by ``metadata.create_all``: the
+(one revision per schema version: ``0001`` … ``0006``), never by ``metadata.create_all``: the
 same steps then build a new SQLite file, a new PostgreSQL database, and upgrade stores written by
 older releases. This module is what the queries (``codec.py``, ``result_cache.py``, ``embeddings.py``)
 are written against; ``tests/store/test_schema.py`` checks that it equals what the migrations build.
@@ -22,7 +22,7 @@ APPLICATION_ID = int.from_bytes(b"AHRS", "big")
 VERSION_TABLE = "harness_schema_version"
 
 # Schema version n is Alembic revision f"{n:04d}"; SQLite stores written before Alembic carry only n.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def revision(version: int) -> str:
@@ -68,6 +68,8 @@ suites = sa.Table(
     sa.Column("metrics", sa.Text, nullable=False),               # JSON object, in the run's order
     sa.Column("verdict", sa.Text, nullable=False),
     sa.Column("rendered_prompt", sa.Text),                       # v5: first prompt as the model saw it
+    sa.Column("not_evaluated", sa.Text),                         # v6: JSON {case id: why it was not scored}
+    sa.Column("critical_not_evaluated", sa.Text),                # v6: JSON {case id: YAML line}, critical ones
 )
 
 thresholds = sa.Table(

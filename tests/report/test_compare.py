@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from harness.report.compare import compare, ordered_pairs
+from harness.report.model import build_report
 from harness.report.significance import BootstrapCI, McNemar
 from tests.report.builders import passing_run, runs
 
@@ -86,6 +87,20 @@ def test_a_passing_run_compared_with_itself_is_accepted_and_unchanged():
     assert statuses(views) == {"unchanged": {"ok-0", "ok-1", "ok-2", "ok-3", "soft-miss"}}
     row = next(m for m in views[0].metrics if m.key == "pass_rate")
     assert row.delta == 0 and row.trend == "same" and row.test.p_value == 1.0
+
+
+def test_a_critical_case_that_could_not_be_scored_rejects_the_report_as_it_does_the_gate():
+    run = passing_run()
+    suite = run.suites["suites/easy.yaml"]
+    suite.not_evaluated = {"mc-capital": "the server returns no prompt log-probabilities"}
+    suite.critical_not_evaluated = {"mc-capital": 12}
+    _, reasons = compare(run)
+    assert [(r.kind, r.text) for r in reasons] == [
+        ("critical", "critical case mc-capital not evaluated: the server returns no prompt log-probabilities")]
+    report = build_report(run)
+    assert not report.accepted
+    assert report.notes == ["suites/easy.yaml: 1 case(s) not evaluated in the candidate run (the server returns no "
+                            "prompt log-probabilities); no metric counts them"]
 
 
 def test_new_and_removed_cases():

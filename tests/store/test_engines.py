@@ -15,7 +15,7 @@ from harness.store.location import Location, locate
 from harness.store.result_cache import ResultCache
 from harness.store.schema import SCHEMA_VERSION, TABLES, VERSION_TABLE, metadata
 from tests.report.builders import runs
-from tests.store.legacy_sqlite import legacy_store
+from tests.store.legacy_sqlite import LEGACY_MIGRATIONS, legacy_store
 
 
 def _engine(spec: str) -> sa.Engine:
@@ -53,7 +53,8 @@ def test_the_migrations_build_the_declared_schema_on_both_engines(store_spec):
         engine.dispose()
 
 
-@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION + 1))
+# Releases before Alembic wrote schema versions 1-5; later versions exist only as Alembic revisions.
+@pytest.mark.parametrize("version", range(1, len(LEGACY_MIGRATIONS) + 1))
 def test_a_store_from_a_release_before_alembic_is_migrated_to_the_same_schema(tmp_path, version):
     path = tmp_path / f"v{version}.sqlite3"
     legacy_store(path, version).close()

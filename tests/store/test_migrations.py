@@ -11,7 +11,7 @@ from harness.store import RunStore
 from harness.store.result_cache import ResultCache
 from harness.store.schema import SCHEMA_VERSION
 from tests.backends.test_cached import IDENTITY, CountingBackend
-from tests.report.builders import runs
+from tests.report.builders import passing_run, runs
 from tests.store.legacy_sqlite import legacy_store
 
 
@@ -36,7 +36,7 @@ def test_a_version_1_store_is_migrated_and_keeps_its_runs(tmp_path):
     assert old.identity.model == "old-model" and old.identity.model_sha256 == "c" * 64
     assert old.identity.tokenizer_sha256 is None
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
     conn.close()
 
     backend = CountingBackend()
@@ -68,3 +68,23 @@ def test_the_rendered_prompt_round_trips_and_old_runs_have_none(tmp_path):
     first.rendered_prompt = "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
     loaded = store.load(store.save(cand))
     assert next(iter(loaded.suites.values())).rendered_prompt == first.rendered_prompt
+
+
+def test_cases_that_could_not_be_scored_round_trip_and_keep_the_verdict(tmp_path):
+    # A report rebuilt from the store must say which cases were never scored and why, and a
+    # critical one among them still fails its suite (SuiteResult.passed reads it back).
+    path = tmp_path / "runs.sqlite3"
+    _version_1_store(path)
+    store = RunStore(path)
+    old = store.load(1).suites["suites/old.yaml"]
+    assert old.not_evaluated == {} and old.critical_not_evaluated == {}
+    cand = passing_run()
+    first = next(iter(cand.suites.values()))
+    assert first.passed  # it passes until a critical case goes unscored
+    first.not_evaluated = {"mc-capital": "the server returns no prompt log-probabilities", "mc-ocean": "same"}
+    first.critical_not_evaluated = {"mc-capital": 12}
+    assert first.verdict == "fail"
+    loaded = next(iter(store.load(store.save(cand)).suites.values()))
+    assert loaded.not_evaluated == first.not_evaluated
+    assert loaded.critical_not_evaluated == {"mc-capital": 12}
+    assert loaded.verdict == "fail" and not loaded.passed
