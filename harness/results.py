@@ -150,6 +150,11 @@ class SuiteResult:
         """The critical cases that failed or could not be scored."""
         return [c.case_id for c in self.cases.values() if c.critical and not c.passed] + list(self.critical_not_evaluated)
 
+    def unscored_critical(self) -> list[tuple[str, int, str]]:
+        """(case id, YAML line, why) for each critical case that could not be scored."""
+        return [(case_id, line, self.not_evaluated.get(case_id, "no score"))
+                for case_id, line in self.critical_not_evaluated.items()]
+
     @property
     def errored(self) -> list[str]:
         """'case: message' for every check that could not be scored."""

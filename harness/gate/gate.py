@@ -121,8 +121,8 @@ def failures(candidate: RunResult) -> list[str]:
         for case in suite.cases.values():
             if case.critical and not case.passed:
                 out.append(f"{suite.path}:{case.line}: critical case {case.case_id} failed")
-        for case_id, line in suite.critical_not_evaluated.items():
-            out.append(f"{suite.path}:{line}: critical case {case_id} not evaluated: {suite.not_evaluated[case_id]}")
+        for case_id, line, why in suite.unscored_critical():
+            out.append(f"{suite.path}:{line}: critical case {case_id} not evaluated: {why}")
     return out
 
 

@@ -199,8 +199,7 @@ def _reasons(view: SuiteView) -> list[Reason]:
     for case in view.cand.cases.values():
         if case.critical and not case.passed:
             reasons.append(Reason(view.name, view.path, "critical", f"critical case {case.case_id} fails"))
-    for case_id in view.cand.critical_not_evaluated:  # must pass on its own, so unscored is not passed
-        why = view.cand.not_evaluated.get(case_id, "no score")
+    for case_id, _, why in view.cand.unscored_critical():  # must pass on its own: unscored is not passed
         reasons.append(Reason(view.name, view.path, "critical", f"critical case {case_id} not evaluated: {why}"))
     return reasons
 
