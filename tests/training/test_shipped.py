@@ -51,8 +51,9 @@ def test_enough_sft_and_preference_rows():
     # (+ 50 money pairs and 70 benign look-alike pairs, issue 23; session 14: + 10 red-flag pairs,
     # the 39 risky-answer pairs of experiment exp8, 24 card-debt answers and 16 privacy pairs;
     # session 17: the pairs of experiments exp15 and exp16, 103 + 40 against the base model's own
-    # answers and 36 discrimination / privacy pairs)
-    assert 450 <= counts["sft"] <= 700 and 150 <= counts["preference"] <= 1100, counts
+    # answers and 36 discrimination / privacy pairs; session 21: the 28 short-format answers of
+    # experiment exp26, which no shipped recipe trains on)
+    assert 450 <= counts["sft"] <= 750 and 150 <= counts["preference"] <= 1100, counts
 
 
 @pytest.mark.slow  # loads the embedded model or embeds every training row: left out of make test-fast
