@@ -7,6 +7,7 @@ directory, which Python puts on ``sys.path`` when the script is run as a file.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import resource
@@ -120,6 +121,36 @@ def run_child(script: Path, args: Sequence[str], env: dict[str, str] | None = No
         sys.stdout.write(proc.stdout)
         raise SystemExit(f"benchmark child {script.name} {' '.join(args)} failed (exit {proc.returncode})")
     return {**json.loads(lines[-1][len(CHILD_MARK):]), "process_s": wall}
+
+
+def matmul_gflops(size: int = 1024, seconds: float = 2.0) -> float:
+    """fp32 ``torch.matmul`` throughput with the threads torch uses here: the per-token ceiling."""
+    import torch
+
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    torch.matmul(a, b)
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        torch.matmul(a, b)
+        n += 1
+    return 2 * size**3 * n / (time.perf_counter() - start) / 1e9
+
+
+def count_params(directory: Path, matrices_only: bool = False, skip: tuple[str, ...] = ()) -> int:
+    """Parameters stored in a model's or an adapter's ``*.safetensors`` files (read from the headers);
+    with ``matrices_only``, those of 2-D tensors alone (the weights a matmul reads; no norms, biases);
+    tensors whose name contains a string of ``skip`` are left out."""
+    from safetensors import safe_open
+
+    total = 0
+    for f in Path(directory).glob("*.safetensors"):
+        with safe_open(str(f), "pt") as handle:
+            for key in handle.keys():
+                if any(part in key for part in skip):
+                    continue
+                shape = handle.get_slice(key).get_shape()
+                total += math.prod(shape) if len(shape) == 2 or not matrices_only else 0
+    return total
 
 
 def ratio(a: float, b: float) -> str:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import resource
 import tempfile
@@ -90,19 +89,6 @@ class TokenCounter:
 
     def snapshot(self) -> tuple[int, int, int]:
         return self.steps, self.real, self.padded
-
-
-def matmul_gflops(size: int = 1024, seconds: float = 2.0) -> float:
-    """fp32 ``torch.matmul`` throughput with the threads torch uses here: the per-token ceiling."""
-    import torch
-
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    torch.matmul(a, b)
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        torch.matmul(a, b)
-        n += 1
-    return 2 * size**3 * n / (time.perf_counter() - start) / 1e9
 
 
 def _count_tokens_in(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, tuple[int, int, int]]:
@@ -200,7 +186,7 @@ def main() -> None:
     extra = smoke_setup(root) if args.smoke else ["--suites", str(_shared.REPO / "suites"),
                                                   "--sft-recipe", str((_shared.REPO / args.sft_recipe).resolve()),
                                                   "--dpo-recipe", str((_shared.REPO / args.dpo_recipe).resolve())]
-    ceiling = matmul_gflops(seconds=0.5 if args.smoke else 3.0)
+    ceiling = _shared.matmul_gflops(seconds=0.5 if args.smoke else 3.0)
     sampler, tokens, stages = RssSampler(), TokenCounter(), []
     sampler.start()
     instrument(sampler, tokens, stages)
@@ -219,7 +205,7 @@ def main() -> None:
 
     model_dir = ensure_embedded_model(progress=False)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    params = _count_params(model_dir)
+    params = _shared.count_params(model_dir)
     for stage in stages:
         if stage["train_steps"]:
             tps = stage["real_tokens"] / stage["wall_s"]
@@ -252,18 +238,6 @@ def main() -> None:
           f"fp32 matmul ceiling {ceiling:.0f} GFLOP/s")
     if not args.smoke or args.out:
         print(f"record: {out}")
-
-
-def _count_params(model_dir: Path) -> int:
-    from safetensors import safe_open
-
-    total = 0
-    for f in Path(model_dir).glob("*.safetensors"):
-        with safe_open(str(f), "pt") as handle:
-            for key in handle.keys():
-                total += math.prod(handle.get_slice(key).get_shape())
-    return total
-
 
 
 if __name__ == "__main__":

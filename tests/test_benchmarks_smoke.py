@@ -25,6 +25,7 @@ EXPECTED = {
     "bench_demo.py": "its stage process, sampled",
     "bench_train_step.py": "s per 1k tokens",
     "heldout_check.py": "harmful refused",
+    "demo_floor.py": "lower bound on make demo",
 }
 
 
