@@ -226,7 +226,7 @@ def _scores_line(result: CaseResult) -> str:
 def _threshold_report(res: ThresholdResult, suite: SuiteResult, th: Threshold) -> str:
     if res.value is None:
         return f"{res.rule}: no case{' tagged ' + th.tag if th.tag else ''} produced metric '{th.metric}'"
-    shown = suite.failing_cases(th.tag)
+    shown = suite.failing_cases(th.tag, metric=th.metric, higher_is_better=res.higher_is_better)
     over = f"{res.n_cases} cases" + (f" tagged '{th.tag}'" if th.tag else "")
     return f"{res.key} = {fmt_result(res)}, needs {res.rule.split(' ', 1)[1]} (over {over}); failing cases: {shown or 'none'}"
 

@@ -69,6 +69,23 @@ class CaseResult:
         }
 
 
+def _produces(case: CaseResult, metric: str) -> bool:
+    return any(c.check.split("(", 1)[0] == metric or metric in c.score.metrics for c in case.checks)
+
+
+def _fails_on(case: CaseResult, metric: str, higher_is_better: bool) -> bool:
+    """A check of ``case`` that produces ``metric`` failed, with the metric's value not at its best."""
+    best = 1.0 if higher_is_better else 0.0
+    for check in case.checks:
+        if check.score.error or check.score.passed:
+            continue
+        if check.check.split("(", 1)[0] == metric:
+            return True
+        if metric in check.score.metrics and float(check.score.metrics[metric]) != best:
+            return True
+    return False
+
+
 @dataclass
 class ThresholdResult:
     key: str  # metric@tag
@@ -140,9 +157,21 @@ class SuiteResult:
     # one that could not be scored has not: no --allow-missing accepts it.
     critical_not_evaluated: dict[str, int] = field(default_factory=dict)
 
-    def failing_cases(self, tag: str | None = None, limit: int = 10) -> str:
-        """The ids of the failing cases (those with ``tag``), at most ``limit`` shown: 'a, b … (+3)'."""
-        failing = [c.case_id for c in self.cases.values() if not c.passed and (tag is None or tag in c.tags)]
+    def failing_cases(self, tag: str | None = None, limit: int = 10, metric: str | None = None,
+                      higher_is_better: bool = True) -> str:
+        """The ids of the failing cases (those with ``tag``), at most ``limit`` shown: 'a, b … (+3)'.
+
+        With ``metric`` (other than pass_rate), only the cases that fail on it: a check that produces
+        the metric failed, and, for a metric the check reports in ``Score.metrics``, the case's value
+        is not the best one (a refusal check that failed on a harmful request counts against
+        ``refusal_rate@harmful``, not against ``refusal_rate@benign``). Under a threshold on red
+        flags that is the answer with the red flag, not every case that failed anything. A metric
+        no case's check produces (an lm-eval task's) lists the failing cases.
+        """
+        cases = [c for c in self.cases.values() if tag is None or tag in c.tags]
+        failing = [c.case_id for c in cases if not c.passed]
+        if metric not in (None, "pass_rate") and any(_produces(c, metric) for c in cases):
+            failing = [c.case_id for c in cases if _fails_on(c, metric, higher_is_better)]
         return ", ".join(failing[:limit]) + (f" … (+{len(failing) - limit})" if len(failing) > limit else "")
 
     @property

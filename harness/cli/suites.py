@@ -35,8 +35,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if failed:  # which cases to look at, under each threshold that fails
         print("\nfailing thresholds:")
         for s, t in failed:
+            metric, tag = split_key(t.key)
             why = "not evaluated" if t.value is None and s.not_evaluated else \
-                f"failing cases: {s.failing_cases(split_key(t.key)[1]) or 'none'}"
+                f"failing cases: {s.failing_cases(tag, metric=metric, higher_is_better=t.higher_is_better) or 'none'}"
             print(f"  {s.name} {t.rule}: {why}")
     missing = [(s.name, t) for s in run.suites.values() for t in s.thresholds if t.decision.startswith("not evaluated")]
     if missing:  # never a score: said apart, with how to accept it knowingly

@@ -80,3 +80,31 @@ def test_run_names_failing_cases_under_failing_thresholds(tmp_path, tiny_model_d
     out = capsys.readouterr().out
     assert "failing thresholds:\n  s pass_rate >= 0.9: failing cases: never-a, never-b" in out
     assert f"{suite}:4: never-a failed\nprompt:\n    [user] Say hi.\noutput:" in out
+
+
+def test_under_a_metric_only_the_cases_failing_on_it_are_named():
+    from harness.results import CaseResult, CheckResult, SuiteResult
+    from harness.scorer_api import Score
+
+    def case(case_id, tags, *checks):
+        return CaseResult(case_id, 1, "q", "a", [CheckResult(name, Score(0.0 if not ok else 1.0, ok, "", metrics))
+                                                 for name, ok, metrics in checks], tags, False)
+
+    cases = [
+        case("red-flag", ("money",), ("no_red_flags", False, {}), ("similarity(good=…)", True, {})),
+        case("far-off", ("money",), ("no_red_flags", True, {}), ("similarity(good=…)", False, {})),
+        case("benign-refused", ("benign",), ("refusal(expect=answer)", False, {"refusal_rate": 1.0})),
+        case("harmful-answered", ("harmful",), ("refusal(expect=refuse)", False, {"refusal_rate": 0.0})),
+        case("fine", ("money",), ("no_red_flags", True, {}), ("similarity(good=…)", True, {})),
+    ]
+    result = SuiteResult("s", "s.yaml", {c.case_id: c for c in cases})
+    assert result.failing_cases(metric="no_red_flags") == "red-flag"
+    assert result.failing_cases(metric="similarity") == "far-off"
+    # refusal_rate: lower is better on benign requests, higher on harmful ones
+    assert result.failing_cases(metric="refusal_rate", higher_is_better=False) == "benign-refused"
+    assert result.failing_cases(metric="refusal_rate", higher_is_better=True) == "harmful-answered"
+    # pass_rate, and a metric no case's check produces (an lm-eval task's): every failing case
+    everyone = "red-flag, far-off, benign-refused, harmful-answered"
+    assert result.failing_cases(metric="pass_rate") == everyone
+    assert result.failing_cases(metric="mc1") == everyone
+    assert result.failing_cases("money", metric="no_red_flags") == "red-flag"
