@@ -52,8 +52,13 @@ def stage_inputs(adapter: Path) -> dict:
     """What a trained adapter's ``training.json`` says it consumed, and its LoRA size."""
     info = json.loads((adapter / "training.json").read_text())
     return {"adapter": str(adapter), "method": info["method"], "tokens": int(info["metrics"]["num_tokens"]),
-            "train_runtime_s": round(info["metrics"]["train_runtime"], 1),
-            "lora_params": _shared.count_params(adapter), "model_dir": info["base_model"]["path"]}
+            "train_runtime_s": round(info["metrics"]["train_runtime"], 1), "lora_params": _shared.count_params(adapter)}
+
+
+def model_params(adapter: Path) -> int:
+    """The matrix weights below the LM head of the model ``adapter`` was trained on."""
+    model_dir = json.loads((adapter / "training.json").read_text())["base_model"]["path"]
+    return _shared.count_params(Path(model_dir), matrices_only=True, skip=HEAD)
 
 
 def floor(stages: list[dict], params: int, gflops: float, other_s: float, budget_s: float) -> dict:
@@ -103,8 +108,7 @@ def main(argv: list[str] | None = None) -> None:
         if not (args.sft and args.dpo):
             raise SystemExit("demo_floor: give --sft and --dpo (adapter directories with training.json), or --smoke")
         stages = [stage_inputs(args.sft), stage_inputs(args.dpo)]
-        params = _shared.count_params(Path(stages[0].pop("model_dir")), matrices_only=True, skip=HEAD)
-        stages[1].pop("model_dir")
+        params = model_params(args.sft)
         other = other_stages_s(json.loads(args.fresh.read_text()))
     gflops = _shared.matmul_gflops(seconds=0.3 if args.smoke else 5.0)
     result = floor(stages, params, gflops, other, args.budget)

@@ -38,7 +38,7 @@ def case_metrics(case: CaseResult) -> dict[str, float]:
     for check in case.checks:
         if check.score.error:
             continue  # an error is not a score: it counts in no metric (and fails the suite)
-        sums[check.check.split("(", 1)[0]].append(check.score.value)
+        sums[check.scorer].append(check.score.value)
         for name, value in check.score.metrics.items():
             sums[name].append(float(value))
     out = {name: sum(v) / len(v) for name, v in sums.items()}

@@ -16,6 +16,11 @@ class CheckResult:
     check: str  # e.g. "refusal(expect=refuse)"
     score: Score
 
+    @property
+    def scorer(self) -> str:
+        """The scorer's name, under which its values become a metric: "refusal"."""
+        return self.check.split("(", 1)[0]
+
 
 @dataclass
 class CaseResult:
@@ -70,7 +75,7 @@ class CaseResult:
 
 
 def _produces(case: CaseResult, metric: str) -> bool:
-    return any(c.check.split("(", 1)[0] == metric or metric in c.score.metrics for c in case.checks)
+    return any(c.scorer == metric or metric in c.score.metrics for c in case.checks)
 
 
 def _fails_on(case: CaseResult, metric: str, higher_is_better: bool) -> bool:
@@ -79,7 +84,7 @@ def _fails_on(case: CaseResult, metric: str, higher_is_better: bool) -> bool:
     for check in case.checks:
         if check.score.error or check.score.passed:
             continue
-        if check.check.split("(", 1)[0] == metric:
+        if check.scorer == metric:
             return True
         if metric in check.score.metrics and float(check.score.metrics[metric]) != best:
             return True

@@ -145,7 +145,7 @@ def _pairs(view: SuiteView) -> list[CasePair]:
 def _metric_rows(view: SuiteView) -> list[MetricRow]:
     cand, base = view.cand, view.base
     directions = {t.key: t.higher_is_better for t in cand.thresholds}
-    scorer_names = {c.check.split("(", 1)[0] for case in cand.cases.values() for c in case.checks}
+    scorer_names = {c.scorer for case in cand.cases.values() for c in case.checks}
     base_metrics = base.metrics if base is not None and not base.skipped else {}
     per_case = [(case_metrics(p.base), case_metrics(p.cand), p.cand.tags)
                 for p in view.pairs if p.base is not None and p.cand is not None]
