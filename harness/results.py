@@ -21,6 +21,10 @@ class CheckResult:
         """The scorer's name, under which its values become a metric: "refusal"."""
         return self.check.split("(", 1)[0]
 
+    def produces(self, metric: str) -> bool:
+        """Its values count in ``metric``: under the scorer's name or as one of ``Score.metrics``."""
+        return self.scorer == metric or metric in self.score.metrics
+
 
 @dataclass
 class CaseResult:
@@ -74,21 +78,12 @@ class CaseResult:
         }
 
 
-def _produces(case: CaseResult, metric: str) -> bool:
-    return any(c.scorer == metric or metric in c.score.metrics for c in case.checks)
-
-
 def _fails_on(case: CaseResult, metric: str, higher_is_better: bool) -> bool:
     """A check of ``case`` that produces ``metric`` failed, with the metric's value not at its best."""
     best = 1.0 if higher_is_better else 0.0
-    for check in case.checks:
-        if check.score.error or check.score.passed:
-            continue
-        if check.scorer == metric:
-            return True
-        if metric in check.score.metrics and float(check.score.metrics[metric]) != best:
-            return True
-    return False
+    return any(check.produces(metric) and not check.score.passed and not check.score.error
+               and (check.scorer == metric or float(check.score.metrics[metric]) != best)
+               for check in case.checks)
 
 
 @dataclass
@@ -175,7 +170,7 @@ class SuiteResult:
         """
         cases = [c for c in self.cases.values() if tag is None or tag in c.tags]
         failing = [c.case_id for c in cases if not c.passed]
-        if metric not in (None, "pass_rate") and any(_produces(c, metric) for c in cases):
+        if metric not in (None, "pass_rate") and any(ch.produces(metric) for c in cases for ch in c.checks):
             failing = [c.case_id for c in cases if _fails_on(c, metric, higher_is_better)]
         return ", ".join(failing[:limit]) + (f" … (+{len(failing) - limit})" if len(failing) > limit else "")
 
